@@ -1,0 +1,27 @@
+"""perksim — an agent-based simulator of influencer-perk campaigns and their fairness.
+
+Public API (see docs/reference/api.md)::
+
+    from simulator import load_scenario, PerkCampaignModel
+    model = PerkCampaignModel(load_scenario("scenarios/klout_pout.yaml"), rng=2012)
+    model.run()
+    model.summary()
+"""
+
+from .model import PerkCampaignModel, UserView
+from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_text
+from .strategies import Strategy, register
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PerkCampaignModel",
+    "Scenario",
+    "ScenarioError",
+    "Strategy",
+    "UserView",
+    "__version__",
+    "load_scenario",
+    "register",
+    "scenario_from_text",
+]

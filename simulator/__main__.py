@@ -1,0 +1,5 @@
+"""``python -m simulator`` is the ``perksim`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,411 @@
+"""The perk-campaign model: a Mesa model whose users are columns (docs/model.md §3).
+
+``PerkCampaignModel`` owns the run — its random generator, step counter, ``running`` flag,
+``DataCollector`` and the brands (``mesa.Agent``s) — while users are rows of numpy arrays
+and every rule is applied to all of them at once (see ARCHITECTURE: agents as columns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from . import dynamics as dyn
+from . import metrics
+from .graphs import Graph, generate
+from .population import Population, build_population
+from .scenario import NATIONAL, Campaign, Scenario
+from .score import ScoreMap, ScoreTracker, fit_score_map
+from .strategies import Candidates, Strategy, make_strategy
+
+
+class Brand(mesa.Agent):
+    """A brand running one perk campaign; its per-user state is a column of the model's arrays."""
+
+    def __init__(self, model: PerkCampaignModel, index: int, campaign: Campaign):
+        super().__init__(model)
+        self.index = index
+        self.campaign = campaign
+        self.name = campaign.brand
+        self.strategy: Strategy = make_strategy(campaign.strategy)
+        sc = model.spec
+        topics = sc.population.topics
+        tau = np.zeros(len(topics))
+        if isinstance(campaign.topic, str):
+            tau[topics.index(campaign.topic)] = 1.0
+        else:
+            for t, w in campaign.topic.items():
+                tau[topics.index(t)] = w
+        self.topic_vector = tau / tau.sum()
+        pop = model.population
+        self.region_index = (None if campaign.region == NATIONAL
+                             else pop.region_names.index(campaign.region))
+        b = sc.behaviour
+        self.relevance = dyn.relevance(pop.interests, self.topic_vector, pop.region,
+                                       self.region_index, b.region_mismatch)
+        self.fans = dyn.fan_mask(self.relevance, b.fan_quantile)
+        self.fanness = dyn.fanness(self.relevance, self.fans)
+        self.transparency = (campaign.rule_transparency if campaign.rule_transparency is not None
+                             else self.strategy.transparency)
+        per_wave = np.diff(np.linspace(0, campaign.perks, campaign.waves + 1).round().astype(int))
+        # step → perks in that wave; the budget is split as evenly as whole perks allow
+        self.schedule = {campaign.start + w * campaign.wave_every: int(k)
+                         for w, k in enumerate(per_wave)}
+        self.cutoff: float | None = None
+        self.totals = dict.fromkeys(
+            ["mentions_paid", "mentions_organic", "mentions_negative", "exposures_paid",
+             "exposures_organic", "exposures_negative", "perks_given", "contacts", "cost"], 0.0)
+
+    def allocate(self, t: int) -> np.ndarray:
+        """Pick this wave's recipients (empty if no wave is due at step ``t``)."""
+        k = self.schedule.get(t)
+        if k is None:
+            return np.empty(0, dtype=np.int64)
+        m = self.model
+        c = self.index
+        eligible = np.ones(m.n, dtype=bool) if self.campaign.allow_repeats else m.perk[:, c] == 0
+        candidates = Candidates(
+            score=m.score.copy(),
+            observed_relevance=m.observed_relevance(self),
+            followers=m.graph.followers_count,
+            eligible=eligible,
+        )
+        picked = np.asarray(self.strategy.allocate(candidates, self.strategy.budget(k), m.rng),
+                            dtype=np.int64)
+        self.cutoff = self.strategy.cutoff(candidates, picked)
+        m.perk[picked, c] += 1
+        m.picked_at[picked, c] = t
+        if self.strategy.paid:
+            self.totals["perks_given"] += picked.size
+        else:
+            self.totals["contacts"] += picked.size
+        self.totals["cost"] += self.strategy.cost(picked.size, self.campaign.perk_value)
+        return picked
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A read-only view of one user, for inspection and teaching (``model.user(i)``)."""
+
+    id: int
+    archetype: str
+    region: str
+    followers: int
+    post_rate: float
+    quality: float
+    interests: MappingProxyType
+    susceptibility: float
+    pout_sensitivity: float
+    gaming: float
+    score: float
+    brands: MappingProxyType
+
+
+class PerkCampaignModel(mesa.Model):
+    """Users on a follows graph, brands handing out perks, mentions spreading, pout growing.
+
+    >>> from simulator import load_scenario, PerkCampaignModel
+    >>> model = PerkCampaignModel(load_scenario("scenarios/klout_pout.yaml"), rng=1)
+    >>> model.run(steps=20)
+    >>> sorted(model.summary().columns)[:3]
+    ['adopters', 'authenticity', 'brand']
+    """
+
+    def __init__(self, scenario: Scenario, rng: int | np.random.SeedSequence | None = None):
+        seed = scenario.seed if rng is None else rng
+        if isinstance(seed, (int, np.integer)):
+            seed = np.random.SeedSequence(int(seed))
+        super().__init__(rng=seed)
+        self.spec = scenario
+        self.seed_sequence = seed
+        # independent streams, so e.g. a different homophily does not change the graph
+        graph_rng, population_rng, self.run_rng = self.rng.spawn(3)
+        self.graph: Graph = generate(scenario.population.graph, scenario.population.size, graph_rng)
+        self.population: Population = build_population(scenario.population, self.graph, population_rng)
+        self.n = self.graph.n
+        b = scenario.behaviour
+        self.view = dyn.view_probability(self.graph.followers_count, b.attention_v0, b.attention_beta)
+        self.overlap = dyn.follower_overlap(self.graph.followers, self.population.interests)
+        window = scenario.score.window
+        self.tracker = ScoreTracker(self.n, window)
+        self.recent_posts = np.zeros((window, self.n), dtype=np.int32)
+        self.post_factor = np.ones(self.n)
+        self.quality_factor = np.ones(self.n)
+        self.score = np.full(self.n, scenario.score.calibration.mean)
+        self.t = 0  # index of the next step to run (0-based)
+
+        self.brands: list[Brand] = [Brand(self, i, c) for i, c in enumerate(scenario.campaigns)]
+        nb = len(self.brands)
+        shape = (self.n, nb)
+        self.perk = np.zeros(shape, dtype=np.int32)  # perks (or contacts) received
+        self.picked_at = np.full(shape, -1, dtype=np.int32)
+        self.aware = np.zeros(shape, dtype=bool)
+        self.adopted = np.zeros(shape, dtype=bool)
+        self.adopted_at = np.full(shape, -1, dtype=np.int32)
+        self.enthusiasm = np.zeros(shape)
+        self.affinity = np.ones(shape)
+        self.pout = np.zeros(shape)
+        self.reached_paid = np.zeros(shape, dtype=bool)
+        self.reached_organic = np.zeros(shape, dtype=bool)
+        self.reached_negative = np.zeros(shape, dtype=bool)
+        self._topic_share: np.ndarray | None = None
+
+        self.score_map: ScoreMap = self._warm_up(scenario.score.warmup)
+        self.score = self._current_score()
+        self.datacollector = mesa.DataCollector(tables={"steps": metrics.STEP_COLUMNS})
+
+    # --- phases -------------------------------------------------------------------------------
+
+    def _post_and_engage(self) -> None:
+        """Phases 1–2: posting and engagement, feeding the score's rolling signals."""
+        sc = self.spec
+        if sc.processes.posting:
+            posts = dyn.sample_posts(self.population.post_rate * self.post_factor, self.run_rng)
+            reactions = dyn.sample_reactions(posts, self.view,
+                                             self.population.quality * self.quality_factor,
+                                             self.overlap, sc.behaviour.base_engage, self.run_rng)
+        else:
+            posts = np.zeros(self.n, dtype=np.int64)
+            reactions = np.zeros(self.n, dtype=np.int64)
+        distinct = dyn.distinct_reactors(reactions, self.graph.followers_count)
+        self.tracker.observe(posts, reactions, distinct)
+        self.recent_posts[self.t % self.recent_posts.shape[0]] = posts
+        self._topic_share = None
+
+    def _raw_score(self) -> np.ndarray:
+        w = self.spec.score.weights
+        network: np.ndarray | float = 0.0
+        if w.network > 0:
+            f = self.graph.followers_count
+            network = np.divide(self.graph.followers @ self.score, f * 100.0,
+                                out=np.zeros(self.n), where=f > 0)
+        return self.tracker.raw(self.graph.followers_count, network, w)
+
+    def _current_score(self) -> np.ndarray:
+        return self.score_map(self._raw_score())
+
+    def _warm_up(self, steps: int) -> ScoreMap:
+        """Run posting and engagement for ``steps`` steps, then fit and freeze the score map."""
+        for _ in range(steps):
+            self._post_and_engage()
+            self.t += 1
+        self.t = 0
+        return fit_score_map(self._raw_score(), self.spec.score.calibration)
+
+    def observed_relevance(self, brand: Brand) -> np.ndarray:
+        """Relevance as search sees it: topic share of recent posts × region match (§5.2)."""
+        if self._topic_share is None:
+            recent = self.recent_posts.sum(axis=0)
+            self._topic_share = dyn.observed_topic_share(recent, self.population.interests,
+                                                         self.run_rng)
+        return dyn.relevance(self._topic_share, brand.topic_vector, self.population.region,
+                             brand.region_index, self.spec.behaviour.region_mismatch)
+
+    def _mentions(self, brand: Brand, new: np.ndarray) -> dict[str, np.ndarray]:
+        """Phase 5: who mentions the brand this step, by kind (user indices)."""
+        b = self.spec.behaviour
+        c = brand.index
+        rng = self.run_rng
+        rel = brand.relevance
+        out: dict[str, np.ndarray] = {}
+        paid_authors = np.empty(0, dtype=np.int64)
+        organic_from_contacts = np.empty(0, dtype=np.int64)
+        if new.size:
+            camp = brand.campaign
+            if brand.strategy.paid:
+                p = dyn.mention_probability_paid(rel[new], b.base_paid, b.policy_paid[camp.mention],
+                                                 camp.exclusivity, b.exclusivity_boost)
+                paid_authors = new[rng.random(new.size) < p]
+            else:
+                p = np.clip(getattr(brand.strategy.params, "response", 1.0) * rel[new], 0, 1)
+                organic_from_contacts = new[rng.random(new.size) < p]
+        adopters = self.adopted[:, c]
+        if b.organic_mentions == "once":
+            organic = np.flatnonzero(adopters & (self.adopted_at[:, c] == self.t - 1))
+        else:
+            enthusiastic = np.flatnonzero(adopters & (self.adopted_at[:, c] < self.t))
+            p = (b.base_organic * rel[enthusiastic] * (1 - self.pout[enthusiastic, c])
+                 * self.enthusiasm[enthusiastic, c])
+            organic = enthusiastic[rng.random(enthusiastic.size) < p]
+            self.enthusiasm[enthusiastic, c] *= b.enthusiasm_decay
+        out["paid"] = paid_authors
+        out["organic"] = np.union1d(organic, organic_from_contacts)
+        if self.spec.processes.pout:
+            pouting = np.flatnonzero(self.pout[:, c] >= b.pout_threshold)
+            p = b.base_negative * self.pout[pouting, c]
+            out["negative"] = pouting[rng.random(pouting.size) < p]
+        else:
+            out["negative"] = np.empty(0, dtype=np.int64)
+        return out
+
+    def _expose_and_persuade(self, brand: Brand, authors: dict[str, np.ndarray]) -> np.ndarray:
+        """Phase 6: mentions expose followers; exposed non-adopters may adopt (§5.4).
+
+        Returns this step's paid exposures per user (they also make perks visible, §5.5).
+        """
+        b = self.spec.behaviour
+        c = brand.index
+        rng = self.run_rng
+        fol = self.graph.followers
+        paid = dyn.sample_exposures(fol, authors["paid"], self.view, rng)
+        organic = dyn.sample_exposures(fol, authors["organic"], self.view, rng)
+        negative = dyn.sample_exposures(fol, authors["negative"], self.view, rng)
+        persuasion_paid = b.persuasion_paid
+        if brand.campaign.disclosure:
+            persuasion_paid *= b.disclosure_discount
+            paid_positive = paid
+        else:  # an undisclosed paid mention recognised as paid counts against the brand
+            recognised = rng.binomial(paid, b.recognition)
+            paid_positive = paid - recognised
+            negative = negative + recognised
+        t = brand.totals
+        t["mentions_paid"] += authors["paid"].size
+        t["mentions_organic"] += authors["organic"].size
+        t["mentions_negative"] += authors["negative"].size
+        t["exposures_paid"] += float(paid.sum())
+        t["exposures_organic"] += float(organic.sum())
+        t["exposures_negative"] += float(negative.sum())
+        self.reached_paid[:, c] |= paid > 0
+        self.reached_organic[:, c] |= organic > 0
+        self.reached_negative[:, c] |= negative > 0
+        self.aware[:, c] |= (paid + organic + negative) > 0
+
+        # perk holders already have the product: they are the cascade's seeds, not its targets
+        open_ = ~self.adopted[:, c] & (self.perk[:, c] == 0) & ((paid_positive + organic) > 0)
+        who = np.flatnonzero(open_)
+        if who.size:
+            p = dyn.adoption_probability(
+                self.population.susceptibility[who], brand.relevance[who], self.affinity[who, c],
+                [(organic[who], b.persuasion_organic), (paid_positive[who], persuasion_paid)],
+            )
+            new = who[rng.random(who.size) < p]
+            self.adopted[new, c] = True
+            self.adopted_at[new, c] = self.t
+            self.enthusiasm[new, c] = 1.0
+        hit = negative > 0
+        if hit.any():
+            self.affinity[hit, c] *= (1.0 - b.negative_impact) ** negative[hit]
+        return paid
+
+    def _pout(self, brand: Brand, new: np.ndarray, paid_seen: np.ndarray) -> None:
+        """Phase 7: Klout Pout as relative deprivation (§5.5)."""
+        b = self.spec.behaviour
+        c = brand.index
+        rng = self.run_rng
+        recipient = self.perk[:, c] > 0
+        decayed = b.pout_decay * self.pout[:, c]
+        if brand.strategy.paid and (brand.totals["perks_given"] > 0):
+            # each new recipient's profile shows the perk once; followers see it with view_i
+            displays = dyn.sample_exposures(self.graph.followers, new, self.view, rng)
+            heard = rng.random(self.n) < b.publicity
+            visible = paid_seen + displays + heard
+            entitled = (np.maximum(brand.fanness, dyn.closeness(self.score, brand.cutoff,
+                                                                b.closeness_scale))
+                        * (1.0 - brand.transparency * b.transparency_relief))
+            amp = 1.0 + b.pout_amplification * brand.campaign.exclusivity
+            inc = dyn.pout_increment(visible, self.population.pout_sensitivity, brand.relevance,
+                                     entitled, b.pout_kappa, amp)
+            decayed = decayed + np.where(recipient, 0.0, inc)
+        self.pout[:, c] = np.clip(decayed, 0.0, 1.0)
+
+    def _adapt(self) -> None:
+        """Phase 8: pouting score-chasers post more and worse (§5.6)."""
+        b = self.spec.behaviour
+        worst = self.pout.max(axis=1) if self.pout.shape[1] else np.zeros(self.n)
+        self.post_factor, self.quality_factor = dyn.gaming_factors(
+            self.population.gaming, worst, b.gaming_post_boost, b.gaming_quality_loss,
+            b.gaming_max_rate_factor, b.gaming_min_quality_factor)
+
+    # --- the step ------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """One step (a day): the nine phases of docs/model.md §3, in order."""
+        self._post_and_engage()  # 1–2
+        self.score = self._current_score()  # 3
+        new = [brand.allocate(self.t) for brand in self.brands]  # 4
+        for brand, picked in zip(self.brands, new, strict=False):
+            authors = self._mentions(brand, picked)  # 5
+            paid_seen = self._expose_and_persuade(brand, authors)  # 6
+            if self.spec.processes.pout:
+                self._pout(brand, picked, paid_seen)  # 7
+        if self.spec.processes.gaming:
+            self._adapt()  # 8
+        for brand in self.brands:  # 9
+            self.datacollector.add_table_row("steps", metrics.brand_metrics(self, brand))
+        self.t += 1
+        if self.t >= self.spec.steps:
+            self.running = False
+
+    def run(self, steps: int | None = None,
+            progress: Callable[[int, int], Any] | None = None) -> None:
+        """Run ``steps`` more steps (default: to the scenario's end); ``progress(done, total)``."""
+        total = (self.spec.steps - self.t) if steps is None else steps
+        for i in range(total):
+            self.step()
+            if progress is not None:
+                progress(i + 1, total)
+
+    # --- looking at the results -----------------------------------------------------------------
+
+    def steps_frame(self) -> pd.DataFrame:
+        """Tidy per-step metrics: one row per step × brand (names as docs/model.md §6)."""
+        return self.datacollector.get_table_dataframe("steps")
+
+    def summary(self) -> pd.DataFrame:
+        """Final metrics: one row per brand."""
+        frame = self.steps_frame()
+        if frame.empty:
+            rows = [metrics.brand_metrics(self, brand) for brand in self.brands]
+            return pd.DataFrame(rows, columns=metrics.STEP_COLUMNS)
+        return frame.groupby("brand", sort=False).tail(1).reset_index(drop=True)
+
+    def users_frame(self) -> pd.DataFrame:
+        """One row per user: traits, score, and per brand relevance, fan, perk, aware, adopted, pout."""
+        pop = self.population
+        data: dict[str, Any] = {
+            "id": np.arange(self.n),
+            "archetype": np.asarray(pop.archetype_names)[pop.archetype],
+            "region": np.asarray(pop.region_names)[pop.region],
+            "followers": self.graph.followers_count,
+            "post_rate": pop.post_rate,
+            "quality": pop.quality,
+            "score": self.score,
+        }
+        for brand in self.brands:
+            c = brand.index
+            data[f"relevance_{brand.name}"] = brand.relevance
+            data[f"fan_{brand.name}"] = brand.fans
+            data[f"perk_{brand.name}"] = self.perk[:, c]
+            data[f"aware_{brand.name}"] = self.aware[:, c]
+            data[f"adopted_{brand.name}"] = self.adopted[:, c]
+            data[f"pout_{brand.name}"] = self.pout[:, c]
+        return pd.DataFrame(data)
+
+    def user(self, i: int) -> UserView:
+        """A read-only snapshot of user ``i``."""
+        if not 0 <= i < self.n:
+            raise IndexError(f"user {i} does not exist (0…{self.n - 1})")
+        pop = self.population
+        brands = {
+            brand.name: MappingProxyType({
+                "relevance": float(brand.relevance[i]), "fan": bool(brand.fans[i]),
+                "perk": int(self.perk[i, brand.index]), "aware": bool(self.aware[i, brand.index]),
+                "adopted": bool(self.adopted[i, brand.index]), "pout": float(self.pout[i, brand.index]),
+            })
+            for brand in self.brands
+        }
+        return UserView(
+            id=i, archetype=pop.archetype_names[pop.archetype[i]],
+            region=pop.region_names[pop.region[i]], followers=int(self.graph.followers_count[i]),
+            post_rate=float(pop.post_rate[i]), quality=float(pop.quality[i]),
+            interests=MappingProxyType(dict(zip(pop.topics, map(float, pop.interests[i]), strict=False))),
+            susceptibility=float(pop.susceptibility[i]),
+            pout_sensitivity=float(pop.pout_sensitivity[i]), gaming=float(pop.gaming[i]),
+            score=float(self.score[i]), brands=MappingProxyType(brands),
+        )
