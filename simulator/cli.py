@@ -15,6 +15,7 @@ import pandas as pd
 from . import __version__
 from .experiment import run_once
 from .graphs import EdgeListError
+from .plots import plot_run
 from .results import atomic_folder, manifest, run_folder, utc_now, write_json, write_table, write_yaml
 from .scenario import ScenarioError, load_scenario
 
@@ -102,6 +103,7 @@ def run(scenario: Path, seed: int | None, steps: int | None, overrides: tuple[st
         write_table(result.steps, tmp / "steps.csv")
         write_table(result.summary, tmp / "summary.csv")
         write_table(result.users, tmp / "users.csv")
+        plot_run(tmp)
         write_json(manifest(
             sc, source=scenario, seed=sc.seed, derived_seeds={"replicate_0": result.seed},
             started=started, finished=finished, command=["perksim", *sys.argv[1:]],
