@@ -196,7 +196,7 @@ class Behaviour(StrictModel):
         0.25, description="fall of views with audience size: view = v0·followers^-β"
     )
     base_engage: UnitFloat = 1.0
-    publicity: UnitFloat = Field(0.05, description="chance per step to hear of the programme")
+    publicity: UnitFloat = Field(0.02, description="chance per step to hear of the programme")
     base_paid: UnitFloat = 1.0
     policy_paid: dict[Literal["none", "recommended", "required"], UnitFloat] = Field(
         default_factory=lambda: {"none": 0.1, "recommended": 0.4, "required": 0.9}
