@@ -15,16 +15,12 @@ import pandas as pd
 from . import __version__
 from .experiment import run_once
 from .graphs import EdgeListError
+from .metrics import METRICS
 from .plots import plot_run
 from .results import atomic_folder, manifest, run_folder, utc_now, write_json, write_table, write_yaml
 from .scenario import ScenarioError, load_scenario
 
-SUMMARY_METRICS = [
-    "perks_given", "recipient_fit", "fan_coverage", "reach", "engaged_reach", "reach_organic",
-    "reach_paid", "authenticity", "adopters", "mentions_paid", "mentions_organic",
-    "mentions_negative", "cost_per_engaged_reach", "pout_mean", "pout_fans", "pouting_share",
-    "coverage_ratio", "reach_maximin", "score_mean", "gaming_share",
-]
+SUMMARY_METRICS = METRICS  # every metric of docs/model.md §8, in the order of steps.csv
 
 
 def _bad_input(message: str) -> None:

@@ -7,6 +7,7 @@ Convention (docs/model.md §2): ``followers[i, j] == 1`` when user ``j`` follows
 from __future__ import annotations
 
 import gzip
+import zlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -183,7 +184,7 @@ def read_edgelist(path: str | Path, directed: bool = False, description: str | N
                     raise EdgeListError(file, lineno, f"user ids must be non-negative, got {text!r}")
                 src.append(u)
                 dst.append(v)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise EdgeListError(file, None, f"cannot read the file: {exc}") from None
     if not src:
         raise EdgeListError(file, None, "no edges found (expected lines of 'u v')")

@@ -70,11 +70,11 @@ def brand_metrics(model: PerkCampaignModel, brand: Brand) -> dict[str, object]:
     selected = model.perk[:, c] > 0
     excluded = ~selected
     reached_any = model.reached_paid[:, c] | model.reached_organic[:, c] | model.reached_negative[:, c]
-    reached_positive = model.reached_paid[:, c] | model.reached_organic[:, c]
+    reached_positive = model.reached_positive[:, c]
     engaged = int((reached_positive & brand.fans).sum())
     pout = model.pout[:, c]
     excluded_fans = excluded & brand.fans
-    positive_exposures = totals["exposures_organic"] + totals["exposures_paid"]
+    positive_exposures = totals["exposures_organic"] + totals["exposures_paid_positive"]
     return {
         "step": model.t,
         "brand": brand.name,

@@ -60,7 +60,8 @@ class Brand(mesa.Agent):
         self.cutoff: float | None = None
         self.totals = dict.fromkeys(
             ["mentions_paid", "mentions_organic", "mentions_negative", "exposures_paid",
-             "exposures_organic", "exposures_negative", "perks_given", "contacts", "cost"], 0.0)
+             "exposures_paid_positive", "exposures_organic", "exposures_negative", "perks_given",
+             "contacts", "cost"], 0.0)
 
     def allocate(self, t: int) -> np.ndarray:
         """Pick this wave's recipients (empty if no wave is due at step ``t``)."""
@@ -76,8 +77,13 @@ class Brand(mesa.Agent):
             followers=m.graph.followers_count,
             eligible=eligible,
         )
-        picked = np.asarray(self.strategy.allocate(candidates, self.strategy.budget(k), m.rng),
-                            dtype=np.int64)
+        budget = self.strategy.budget(k)
+        picked = np.asarray(self.strategy.allocate(candidates, budget, m.rng), dtype=np.int64)
+        if (picked.size > budget or np.unique(picked).size != picked.size
+                or not np.all((picked >= 0) & (picked < m.n)) or not eligible[picked].all()):
+            raise RuntimeError(
+                f"strategy {self.strategy.name!r} of brand {self.name!r} returned an invalid pick: "
+                f"at most {budget} distinct eligible user ids are allowed")
         self.cutoff = self.strategy.cutoff(candidates, picked)
         m.perk[picked, c] += 1
         m.picked_at[picked, c] = t
@@ -154,6 +160,7 @@ class PerkCampaignModel(mesa.Model):
         self.reached_paid = np.zeros(shape, dtype=bool)
         self.reached_organic = np.zeros(shape, dtype=bool)
         self.reached_negative = np.zeros(shape, dtype=bool)
+        self.reached_positive = np.zeros(shape, dtype=bool)  # by a mention taken as positive
         self._topic_share: np.ndarray | None = None
 
         self.score_map: ScoreMap = self._warm_up(scenario.score.warmup)
@@ -269,11 +276,13 @@ class PerkCampaignModel(mesa.Model):
         t["mentions_organic"] += authors["organic"].size
         t["mentions_negative"] += authors["negative"].size
         t["exposures_paid"] += float(paid.sum())
+        t["exposures_paid_positive"] += float(paid_positive.sum())
         t["exposures_organic"] += float(organic.sum())
         t["exposures_negative"] += float(negative.sum())
         self.reached_paid[:, c] |= paid > 0
         self.reached_organic[:, c] |= organic > 0
         self.reached_negative[:, c] |= negative > 0
+        self.reached_positive[:, c] |= (paid_positive + organic) > 0
         self.aware[:, c] |= (paid + organic + negative) > 0
 
         # perk holders already have the product: they are the cascade's seeds, not its targets

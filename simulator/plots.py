@@ -51,8 +51,10 @@ def save(fig: plt.Figure, folder: Path, stem: str) -> list[Path]:
     """Write ``stem.png`` and ``stem.svg`` into ``folder``; returns the paths."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{stem}.png", folder / f"{stem}.svg"]
-    fig.savefig(paths[0], dpi=120, metadata={"Software": None})
-    fig.savefig(paths[1], metadata={"Date": None})  # no timestamp: reruns give identical files
+    # no timestamps and fixed SVG ids: reruns give byte-identical files
+    with plt.rc_context({"svg.hashsalt": "perksim"}):
+        fig.savefig(paths[0], dpi=120, metadata={"Software": None})
+        fig.savefig(paths[1], metadata={"Date": None})
     plt.close(fig)
     return paths
 

@@ -369,7 +369,18 @@ class _Marks:
             loc = loc[:-1]
 
 
-def _problem_from_yaml_error(file: str, exc: yaml.YAMLError) -> Problem:
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset in ``text``."""
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def _problem_from_yaml_error(file: str, exc: yaml.YAMLError, text: str | None = None) -> Problem:
+    if isinstance(exc, yaml.reader.ReaderError) and text is not None:
+        line, col = _position(text, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return Problem(file, line, col, "",
+                       f"unacceptable character U+{code:04X}: {exc.reason} in a YAML file")
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     text = str(getattr(exc, "problem", None) or exc).strip()
     if "python/" in text or "could not determine a constructor" in text:
@@ -387,7 +398,7 @@ def _parse(text: str, file: str) -> tuple[Any, _Marks]:
         data = yaml.safe_load(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        raise ScenarioError([_problem_from_yaml_error(file, exc)]) from None
+        raise ScenarioError([_problem_from_yaml_error(file, exc, text)]) from None
     marks = _Marks()
     if node is not None:
         marks.walk(node)
@@ -413,7 +424,7 @@ def _message(err: dict[str, Any]) -> str:
     loc = err["loc"]
     if kind == "extra_forbidden":
         key = str(loc[-1]) if loc else ""
-        close = difflib.get_close_matches(key, sorted(_all_field_names()), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(key, sorted(_all_field_names() - {key}), n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"unknown key '{key}'{hint}"
     if kind == "missing":
@@ -443,10 +454,12 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _check_semantics(sc: Scenario, base_dir: Path) -> list[tuple[tuple[Any, ...], str]]:
-    """Cross-field checks that a schema alone cannot express."""
-    bad: list[tuple[tuple[Any, ...], str]] = []
-    pop = sc.population
+Found = list[tuple[tuple[Any, ...], str]]
+
+
+def _check_population(pop: Population, base_dir: Path) -> Found:
+    """Cross-field checks of the population that a schema alone cannot express."""
+    bad: Found = []
     shares = sum(a.share for a in pop.archetypes.values())
     if not pop.archetypes:
         bad.append((("population", "archetypes"), "at least one archetype is needed"))
@@ -467,38 +480,81 @@ def _check_semantics(sc: Scenario, base_dir: Path) -> list[tuple[tuple[Any, ...]
         bad.append((("population", "topics"), "topics must be unique"))
     graph = pop.graph
     if graph.kind == "edgelist":
-        path = resolve_path(graph.path, base_dir)
-        if not path.is_file():
-            bad.append((("population", "graph", "path"),
-                        f"edge-list file not found: {path} (paths are relative to the scenario file)"))
+        where = ("population", "graph", "path")
+        try:
+            path = resolve_path(graph.path, base_dir)
+            if not path.is_file():
+                bad.append((where, f"edge-list file not found: {path} "
+                                   "(paths are relative to the scenario file)"))
+        except (OSError, RuntimeError, ValueError) as exc:
+            bad.append((where, f"unusable edge-list path {graph.path!r}: {exc}"))
+    return bad
+
+
+def _check_campaign(i: int, c: Campaign, pop: Population, steps: int, brands: list[str]) -> Found:
+    """Cross-field checks of one campaign against the population and the run length."""
+    bad: Found = []
+    if brands.count(c.brand) > 1:
+        bad.append((("campaigns", i, "brand"), f"brand name '{c.brand}' is used twice"))
+    topics = [c.topic] if isinstance(c.topic, str) else list(c.topic)
+    for t in topics:
+        if t not in pop.topics:
+            hint = difflib.get_close_matches(t, pop.topics, n=1)
+            extra = f"; did you mean '{hint[0]}'?" if hint else ""
+            bad.append((("campaigns", i, "topic"),
+                        f"topic '{t}' is not one of population.topics {pop.topics}{extra}"))
+    if isinstance(c.topic, dict) and not sum(c.topic.values()) > 0:
+        bad.append((("campaigns", i, "topic"), "a topic mix needs a positive weight"))
+    if c.region != NATIONAL and c.region not in pop.regions:
+        hint = difflib.get_close_matches(c.region, list(pop.regions), n=1)
+        extra = f"; did you mean '{hint[0]}'?" if hint else ""
+        bad.append((("campaigns", i, "region"),
+                    f"region '{c.region}' is not one of population.regions "
+                    f"{list(pop.regions)} or '{NATIONAL}'{extra}"))
+    if c.start >= steps:
+        bad.append((("campaigns", i, "start"),
+                    f"the campaign starts at step {c.start} but the run has only "
+                    f"{steps} steps (0…{steps - 1})"))
+    return bad
+
+
+def _check_semantics(sc: Scenario, base_dir: Path) -> Found:
+    """Cross-field checks that a schema alone cannot express."""
+    bad = _check_population(sc.population, base_dir)
     brands = [c.brand for c in sc.campaigns]
     for i, c in enumerate(sc.campaigns):
-        if brands.count(c.brand) > 1:
-            bad.append((("campaigns", i, "brand"), f"brand name '{c.brand}' is used twice"))
-        topics = [c.topic] if isinstance(c.topic, str) else list(c.topic)
-        for t in topics:
-            if t not in pop.topics:
-                hint = difflib.get_close_matches(t, pop.topics, n=1)
-                extra = f"; did you mean '{hint[0]}'?" if hint else ""
-                bad.append((("campaigns", i, "topic"),
-                            f"topic '{t}' is not one of population.topics {pop.topics}{extra}"))
-        if isinstance(c.topic, dict) and not sum(c.topic.values()) > 0:
-            bad.append((("campaigns", i, "topic"), "a topic mix needs a positive weight"))
-        if c.region != NATIONAL and c.region not in pop.regions:
-            hint = difflib.get_close_matches(c.region, list(pop.regions), n=1)
-            extra = f"; did you mean '{hint[0]}'?" if hint else ""
-            bad.append((("campaigns", i, "region"),
-                        f"region '{c.region}' is not one of population.regions "
-                        f"{list(pop.regions)} or '{NATIONAL}'{extra}"))
-        if c.start >= sc.steps:
-            bad.append((("campaigns", i, "start"),
-                        f"the campaign starts at step {c.start} but the run has only "
-                        f"{sc.steps} steps (0…{sc.steps - 1})"))
+        bad += _check_campaign(i, c, sc.population, sc.steps, brands)
     need = estimated_memory_bytes(sc)
     if need > 16 * 2**30:
         bad.append((("population", "size"),
                     f"about {need / 2**30:.0f} GiB of memory would be needed; at most 16 GiB "
                     "is allowed — use fewer users"))
+    return bad
+
+
+def _check_parts(data: dict[str, Any], base_dir: Path) -> Found:
+    """Cross-field checks of the parts that are valid, when the whole scenario is not.
+
+    So a typo elsewhere does not hide, say, region shares that sum to 1.2.
+    """
+    try:
+        pop = Population.model_validate(data.get("population") or {})
+    except (ValidationError, TypeError):
+        return []
+    bad = _check_population(pop, base_dir)
+    steps = data.get("steps", Scenario.model_fields["steps"].default)
+    raw = data.get("campaigns")
+    if not isinstance(steps, int) or isinstance(steps, bool) or not isinstance(raw, list):
+        return bad
+    campaigns: list[tuple[int, Campaign]] = []
+    for i, item in enumerate(raw):
+        try:
+            campaigns.append((i, Campaign.model_validate(item)))
+        except (ValidationError, TypeError):
+            continue
+    brands = [c.brand for _, c in campaigns]
+    for i, c in campaigns:
+        bad += _check_campaign(i, c, pop, steps, brands)
     return bad
 
 
@@ -554,6 +610,8 @@ def validate_document(data: Any, file: str = "<scenario>", marks: _Marks | None 
             if _is_union_member(err["loc"]) and any(s[:len(loc)] == loc for s in specific):
                 continue  # the other member of the union explains the problem better
             add(loc, _message(err), prefer_key=err["type"] in ("extra_forbidden",))
+        for loc, message in _check_parts(data, base_dir):
+            add(loc, message)
         raise ScenarioError(_sorted(_dedupe(problems))) from None
     for loc, message in _check_semantics(sc, base_dir):
         add(loc, message)

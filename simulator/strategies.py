@@ -101,6 +101,9 @@ def validate_params(value: Any) -> StrategyParams:
             {"kinds": ", ".join(known)},
         )
     kind = value["kind"]
+    if not isinstance(kind, str):
+        raise PydanticCustomError(
+            "strategy_kind", "a strategy's kind is a name; kinds: {kinds}", {"kinds": ", ".join(known)})
     if kind not in _REGISTRY and kind not in registry():
         close = difflib.get_close_matches(str(kind), known, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
@@ -276,5 +279,6 @@ class Fixed(Strategy):
         users: list[int] = Field(default_factory=list, description="user ids (0-based rows)")
 
     def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
-        ids = np.asarray([u for u in self.params.users if 0 <= u < c.eligible.size], dtype=np.int64)
+        ids = np.asarray(list(dict.fromkeys(u for u in self.params.users if 0 <= u < c.eligible.size)),
+                         dtype=np.int64)  # each listed user once, in the order given
         return ids[c.eligible[ids]][:k] if ids.size else ids
