@@ -1,0 +1,634 @@
+"""Reading scenario files: YAML with positions, ``extends:``, overrides, variants, validation.
+
+The format itself (the typed sections and their ranges) is in :mod:`simulator.scenario`;
+this module turns files into validated :class:`~simulator.scenario.Scenario` objects and
+every problem into a located message: file, line, column, dotted field path, what is allowed.
+Only ``yaml.SafeLoader`` is used: tags such as ``!!python/object`` are refused, never run.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from . import strategies
+from .scenario import (
+    MAX_USERS,
+    NATIONAL,
+    TOLERANCE,
+    Campaign,
+    Population,
+    Problem,
+    Scenario,
+    ScenarioError,
+    dotted,
+    estimated_memory_bytes,
+    parse_field_path,
+)
+
+Position = tuple[str, int, int]  # file, 1-based line, 1-based column
+Found = list[tuple[tuple[Any, ...], str]]
+MAX_EXTENDS_DEPTH = 20
+
+
+# --- YAML with positions ------------------------------------------------------------------
+
+
+class Marks:
+    """Where every key and value of a (possibly merged) document came from, by field path."""
+
+    def __init__(self) -> None:
+        self.value: dict[tuple[Any, ...], Position] = {}
+        self.key: dict[tuple[Any, ...], Position] = {}
+        self.duplicates: list[tuple[tuple[Any, ...], Position]] = []
+
+    def walk(self, node: yaml.Node, file: str, path: tuple[Any, ...] = ()) -> None:
+        self.value[path] = _pos(file, node.start_mark)
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, value_node in node.value:
+                key = key_node.value
+                if key in seen:
+                    self.duplicates.append(((*path, key), _pos(file, key_node.start_mark)))
+                seen.add(key)
+                self.key[(*path, key)] = _pos(file, key_node.start_mark)
+                self.walk(value_node, file, (*path, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self.walk(item, file, (*path, i))
+
+    def overlay(self, child: Marks) -> Marks:
+        """Positions of ``child`` (an extending file) over those of this base file."""
+        out = Marks()
+        out.value = {**self.value, **child.value}
+        out.key = {**self.key, **child.key}
+        out.duplicates = self.duplicates + child.duplicates
+        return out
+
+    def locate(self, loc: tuple[Any, ...], prefer_key: bool = False) -> Position | None:
+        """The nearest recorded position for ``loc`` (walking up to the parent if needed)."""
+        loc = tuple(loc)
+        while True:
+            for table in ((self.key, self.value) if prefer_key else (self.value, self.key)):
+                if loc in table:
+                    return table[loc]
+            if not loc:
+                return None
+            loc = loc[:-1]
+
+
+def _pos(file: str, mark: yaml.Mark) -> Position:
+    return file, mark.line + 1, mark.column + 1
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset in ``text``."""
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+
+
+def _problem_from_yaml_error(file: str, exc: yaml.YAMLError, text: str | None = None) -> Problem:
+    if isinstance(exc, yaml.reader.ReaderError) and text is not None:
+        line, col = _position(text, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return Problem(file, line, col, "",
+                       f"unacceptable character U+{code:04X}: {exc.reason} in a YAML file")
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    message = str(getattr(exc, "problem", None) or exc).strip()
+    if "python/" in message or "could not determine a constructor" in message:
+        message = (f"{message}; only plain YAML (mappings, lists, strings, numbers, booleans) "
+                   "is allowed: tags such as !!python/object are refused, never executed")
+    else:
+        message = f"YAML syntax error: {message}"
+    if mark is None:
+        return Problem(file, None, None, "", message)
+    return Problem(file, mark.line + 1, mark.column + 1, "", message)
+
+
+def parse_yaml(text: str, file: str) -> tuple[Any, Marks]:
+    """Parse YAML safely, recording the position of every key and value."""
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        raise ScenarioError([_problem_from_yaml_error(file, exc, text)]) from None
+    marks = Marks()
+    if node is not None:
+        marks.walk(node, file)
+    return data, marks
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem(str(path), None, None, "", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(str(path), None, None, "",
+                                     f"cannot read the file: {exc}")]) from None
+
+
+# --- extends: -----------------------------------------------------------------------------------
+
+
+def deep_merge(base: Any, child: Any) -> Any:
+    """``child`` over ``base``: mappings merge key by key, anything else is replaced."""
+    if isinstance(base, dict) and isinstance(child, dict):
+        out = dict(base)
+        for key, value in child.items():
+            out[key] = deep_merge(base[key], value) if key in base else copy.deepcopy(value)
+        return out
+    return copy.deepcopy(child)
+
+
+def read_document(path: Path, chain: tuple[Path, ...] = ()) -> tuple[Any, Marks]:
+    """Read a scenario file, following ``extends:`` (a path relative to the file)."""
+    file = str(path)
+    data, marks = parse_yaml(_read(path), file)
+    _absolute_paths(data, path.parent)
+    if not isinstance(data, dict) or "extends" not in data:
+        return data, marks
+    target = data.pop("extends")
+    where = marks.locate(("extends",)) or (file, None, None)
+
+    def fail(message: str) -> ScenarioError:
+        return ScenarioError([Problem(where[0], where[1], where[2], "extends", message)])
+
+    if not isinstance(target, str) or not target.strip():
+        raise fail("extends must be the path of another scenario file (relative to this one)")
+    try:
+        base_path = (path.parent / Path(target).expanduser()).resolve()
+        exists = base_path.is_file()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise fail(f"unusable path {target!r}: {exc}") from None
+    here = path.resolve()
+    if base_path in (*chain, here):
+        cycle = " → ".join(p.name for p in (*chain, here, base_path))
+        raise fail(f"extends makes a cycle: {cycle}")
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise fail(f"more than {MAX_EXTENDS_DEPTH} levels of extends")
+    if not exists:
+        raise fail(f"the scenario to extend does not exist: {base_path}")
+    base, base_marks = read_document(base_path, (*chain, here))
+    if not isinstance(base, dict):
+        raise fail(f"{base_path.name} is not a scenario (not a mapping of keys)")
+    return deep_merge(base, data), base_marks.overlay(marks)
+
+
+def _absolute_paths(data: Any, base_dir: Path) -> None:
+    """Make a relative edge-list path absolute, relative to the file that wrote it."""
+    try:
+        graph = data["population"]["graph"]
+        raw = graph["path"]
+    except (KeyError, TypeError, IndexError):
+        return
+    if isinstance(raw, str) and raw and isinstance(graph, dict):
+        try:
+            p = Path(raw).expanduser()
+            graph["path"] = str(p if p.is_absolute() else (base_dir / p).resolve())
+        except (OSError, RuntimeError, ValueError):
+            return  # reported, located, by the cross-field checks
+
+
+# --- overrides and variants ------------------------------------------------------------------
+
+
+def apply_override(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
+    """Set ``data[path] = value``, creating mappings on the way; list items must exist."""
+    node: Any = data
+    for i, part in enumerate(path[:-1]):
+        nxt = path[i + 1]
+        if isinstance(part, int):
+            if not isinstance(node, list) or not -len(node) <= part < len(node):
+                raise ValueError(f"{dotted(path[:i + 1])} does not exist")
+            node = node[part]
+            continue
+        if not isinstance(node, dict):
+            raise ValueError(f"{dotted(path[:i])} is not a mapping")
+        if part not in node or node[part] is None:
+            if isinstance(nxt, int):
+                raise ValueError(f"{dotted(path[:i + 1])} is not a list in this scenario")
+            node[part] = {}
+        node = node[part]
+    last = path[-1]
+    if isinstance(last, int):
+        if not isinstance(node, list) or not -len(node) <= last < len(node):
+            raise ValueError(f"{dotted(path)} does not exist")
+    elif not isinstance(node, dict):
+        raise ValueError(f"{dotted(path[:-1])} is not a mapping")
+    node[last] = value
+
+
+def parse_override(expr: str) -> tuple[tuple[Any, ...], Any]:
+    """``'campaigns[0].perks=10'`` → ``(('campaigns', 0, 'perks'), 10)``; values are YAML."""
+    if "=" not in expr:
+        raise ValueError("expected PATH=VALUE, e.g. --set campaigns[0].perks=10")
+    key, raw = expr.split("=", 1)
+    path = parse_field_path(key)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ValueError(_problem_from_yaml_error("--set", exc).message) from None
+    return path, value
+
+
+def _apply_overrides(data: Any, overrides: list[str]) -> tuple[Any, dict[tuple, str]]:
+    problems: list[Problem] = []
+    applied: dict[tuple, str] = {}
+    for expr in overrides:
+        try:
+            path, value = parse_override(expr)
+            if not isinstance(data, dict):
+                raise ValueError("the scenario is not a mapping")
+            apply_override(data, path, value)
+            applied[path] = expr
+        except ValueError as exc:
+            field = expr.split("=", 1)[0] if "=" in expr else ""
+            problems.append(Problem(f"--set {expr}", None, None, field, str(exc)))
+    if problems:
+        raise ScenarioError(problems)
+    return data, applied
+
+
+def _blame_override(problem: Problem, applied: dict[tuple, str]) -> Problem:
+    """Point a problem at the ``--set`` that caused it rather than at the file's line."""
+    for path, expr in applied.items():
+        d = dotted(path)
+        if problem.path == d or problem.path.startswith((d + ".", d + "[")):
+            return Problem(f"--set {expr}", None, None, problem.path, problem.message)
+    return problem
+
+
+def variant_document(document: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """The document of a variant: ``changes`` (``{dotted.path: value}``) applied to a copy."""
+    doc = copy.deepcopy(document)
+    for key, value in changes.items():
+        apply_override(doc, parse_field_path(key), copy.deepcopy(value))
+    return doc
+
+
+def make_variant(scenario: Scenario, name: str) -> Scenario:
+    """The scenario with variant ``name`` applied (raises KeyError for unknown names)."""
+    if name not in scenario.variants:
+        known = ", ".join(scenario.variants) or "none"
+        raise KeyError(f"no variant {name!r} in scenario {scenario.name!r}; variants: {known}")
+    return validate_document(variant_document(scenario.to_document(), scenario.variants[name]),
+                             file=f"<variant {name}>")
+
+
+# --- messages --------------------------------------------------------------------------------
+
+
+def _unwrap(tp: Any, node: Any) -> Any:
+    """Resolve ``Annotated``, ``Optional`` and ``kind``-discriminated unions for a data node."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            kind = node.get("kind") if isinstance(node, dict) else None
+            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+            match = [m for m in models if kind in _literal_kinds(m)]
+            tp = match[0] if match else (models[0] if len(models) == 1 else None)
+            if tp is None:
+                return None
+        else:
+            return tp
+
+
+def _literal_kinds(model: type[BaseModel]) -> tuple[Any, ...]:
+    field = model.model_fields.get("kind")
+    return typing.get_args(field.annotation) if field else ()
+
+
+def _model_at(loc: tuple[Any, ...], data: Any) -> type[BaseModel] | None:
+    """The scenario section (pydantic model) found at ``loc`` in ``data``, if any."""
+    tp: Any = Scenario
+    node = data
+    for part in loc:
+        tp = _unwrap(tp, node)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(part) if isinstance(part, str) else None
+            if field is None:
+                return None
+            node = node.get(part) if isinstance(node, dict) else None
+            tp = field.annotation
+            if tp is Any and part == "strategy" and isinstance(node, dict):
+                cls = strategies.registry().get(str(node.get("kind")))
+                tp = cls.Params if cls else None
+        elif typing.get_origin(tp) is list:
+            tp = typing.get_args(tp)[0]
+            node = node[part] if isinstance(node, list) and isinstance(part, int) \
+                and -len(node) <= part < len(node) else None
+        elif typing.get_origin(tp) is dict:
+            tp = typing.get_args(tp)[1]
+            node = node.get(part) if isinstance(node, dict) else None
+        else:
+            return None
+    tp = _unwrap(tp, node)
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def _unknown_key(loc: tuple[Any, ...], data: Any) -> str:
+    key = str(loc[-1]) if loc else ""
+    model = _model_at(loc[:-1], data)
+    allowed = sorted(set(model.model_fields) - {"kind"}) if model else []
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    if model is not None and issubclass(model, strategies.StrategyParams):
+        kind = _literal_kinds(model)[0]
+        if not allowed:
+            return f"unknown key '{key}': strategy '{kind}' takes no parameters"
+        return f"unknown key '{key}' for strategy '{kind}'{hint}; its parameters: {', '.join(allowed)}"
+    if allowed and not close:
+        return f"unknown key '{key}'; allowed here: {', '.join(allowed)}"
+    return f"unknown key '{key}'{hint}"
+
+
+def _message(err: dict[str, Any], data: Any) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return _unknown_key(_clean_loc(tuple(err["loc"])), data)
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        close = difflib.get_close_matches(str(ctx.get("tag")),
+                                          [t.strip(" '") for t in str(ctx.get("expected_tags")).split(",")],
+                                          n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"unknown kind {ctx.get('tag')!r}; allowed: {ctx.get('expected_tags')}{hint}"
+    if kind == "strategy_kind":
+        return err["msg"]
+    got = err.get("input")
+    shown = repr(got) if not isinstance(got, (dict, list)) else f"a {type(got).__name__}"
+    return f"{err['msg']} (got {shown})"
+
+
+_GRAPH_KINDS = {"barabasi_albert", "powerlaw_cluster", "watts_strogatz", "erdos_renyi",
+                "stochastic_block", "balanced_tree", "edgelist", "dataset"}
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop pydantic's union-tag and function-validator steps from an error location."""
+    out = []
+    for i, part in enumerate(loc):
+        if i > 0 and loc[i - 1] == "graph" and part in _GRAPH_KINDS:
+            continue
+        if isinstance(part, str) and (part == "str" or part.startswith(("dict[", "function-"))):
+            continue  # a member of a union (``topic: str | dict``) — keep the field itself
+        out.append(part)
+    return tuple(out)
+
+
+def _is_union_member(loc: tuple[Any, ...] | list[Any]) -> bool:
+    return bool(loc) and isinstance(loc[-1], str) and (loc[-1] == "str" or loc[-1].startswith("dict["))
+
+
+# --- cross-field checks ------------------------------------------------------------------------
+
+
+def memory_limit_bytes() -> int:
+    """What one run may use: 80% of this machine's physical memory."""
+    try:
+        return int(0.8 * os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 16 * 2**30
+
+
+def _check_population(pop: Population, n_campaigns: int) -> Found:
+    """Cross-field checks of the population that a schema alone cannot express."""
+    bad: Found = []
+    shares = sum(a.share for a in pop.archetypes.values())
+    if not pop.archetypes:
+        bad.append((("population", "archetypes"), "at least one archetype is needed"))
+    elif abs(shares - 1.0) > TOLERANCE:
+        bad.append((("population", "archetypes"),
+                    f"archetype shares must sum to 1 (±{TOLERANCE}); they sum to {shares:.4g}"))
+    if not pop.regions:
+        bad.append((("population", "regions"), "at least one region is needed"))
+    else:
+        total = sum(pop.regions.values())
+        if abs(total - 1.0) > TOLERANCE:
+            bad.append((("population", "regions"),
+                        f"region shares must sum to 1 (±{TOLERANCE}); they sum to {total:.4g}"))
+    if NATIONAL in pop.regions:
+        bad.append((("population", "regions", NATIONAL),
+                    f"'{NATIONAL}' is reserved for campaigns that target every region"))
+    if len(set(pop.topics)) != len(pop.topics):
+        bad.append((("population", "topics"), "topics must be unique"))
+    graph = pop.graph
+    if graph.kind == "edgelist":
+        where = ("population", "graph", "path")
+        try:
+            if not Path(graph.path).expanduser().is_file():
+                bad.append((where, f"edge-list file not found: {graph.path} "
+                                   "(relative paths are relative to the scenario file)"))
+        except (OSError, RuntimeError, ValueError) as exc:
+            bad.append((where, f"unusable edge-list path {graph.path!r}: {exc}"))
+    need, limit = estimated_memory_bytes(pop, n_campaigns), memory_limit_bytes()
+    if pop.size > MAX_USERS or need > limit:
+        bad.append((("population", "size"),
+                    f"{pop.size:,} users would need about {need / 2**30:,.1f} GiB of memory; "
+                    f"this machine allows {limit / 2**30:,.1f} GiB and the simulator at most "
+                    f"{MAX_USERS:,} users — use fewer users"))
+    return bad
+
+
+def _check_campaign(i: int, c: Campaign, pop: Population, steps: int, brands: list[str]) -> Found:
+    """Cross-field checks of one campaign against the population and the run length."""
+    bad: Found = []
+    if brands.count(c.brand) > 1:
+        bad.append((("campaigns", i, "brand"), f"brand name '{c.brand}' is used twice"))
+    topics = [c.topic] if isinstance(c.topic, str) else list(c.topic)
+    for t in topics:
+        if t not in pop.topics:
+            hint = difflib.get_close_matches(t, pop.topics, n=1)
+            extra = f"; did you mean '{hint[0]}'?" if hint else ""
+            bad.append((("campaigns", i, "topic"),
+                        f"topic '{t}' is not one of population.topics {pop.topics}{extra}"))
+    if isinstance(c.topic, dict) and not sum(c.topic.values()) > 0:
+        bad.append((("campaigns", i, "topic"), "a topic mix needs a positive weight"))
+    if c.region != NATIONAL and c.region not in pop.regions:
+        hint = difflib.get_close_matches(c.region, list(pop.regions), n=1)
+        extra = f"; did you mean '{hint[0]}'?" if hint else ""
+        bad.append((("campaigns", i, "region"),
+                    f"region '{c.region}' is not one of population.regions "
+                    f"{list(pop.regions)} or '{NATIONAL}'{extra}"))
+    if c.start >= steps:
+        bad.append((("campaigns", i, "start"),
+                    f"the campaign starts at step {c.start} but the run has only "
+                    f"{steps} steps (0…{steps - 1})"))
+    return bad
+
+
+def _check_scenario(sc: Scenario) -> Found:
+    bad = _check_population(sc.population, len(sc.campaigns))
+    brands = [c.brand for c in sc.campaigns]
+    for i, c in enumerate(sc.campaigns):
+        bad += _check_campaign(i, c, sc.population, sc.steps, brands)
+    return bad
+
+
+def _check_parts(data: dict[str, Any]) -> Found:
+    """Cross-field checks of the parts that are valid when the whole scenario is not,
+    so that a typo elsewhere does not hide, say, region shares that sum to 1.2."""
+    raw = data.get("campaigns")
+    try:
+        pop = Population.model_validate(data.get("population") or {})
+    except (ValidationError, TypeError):
+        return []
+    bad = _check_population(pop, len(raw) if isinstance(raw, list) else 1)
+    steps = data.get("steps", Scenario.model_fields["steps"].default)
+    if not isinstance(steps, int) or isinstance(steps, bool) or not isinstance(raw, list):
+        return bad
+    campaigns: list[tuple[int, Campaign]] = []
+    for i, item in enumerate(raw):
+        try:
+            campaigns.append((i, Campaign.model_validate(item)))
+        except (ValidationError, TypeError):
+            continue
+    brands = [c.brand for _, c in campaigns]
+    for i, c in campaigns:
+        bad += _check_campaign(i, c, pop, steps, brands)
+    return bad
+
+
+def _check_variants(sc: Scenario) -> Found:
+    """Each variant must be a valid scenario too; problems are reported at the variant's key."""
+    bad: Found = []
+    document = sc.to_document()
+    for name, changes in sc.variants.items():
+        paths: dict[str, tuple[Any, ...]] = {}
+        for key in changes:
+            try:
+                paths[key] = parse_field_path(key)
+            except ValueError as exc:
+                bad.append((("variants", name, key), str(exc)))
+                continue
+            if paths[key][0] in ("variants", "name"):
+                bad.append((("variants", name, key), f"a variant cannot change '{paths[key][0]}'"))
+        if len(paths) < len(changes) or any(p[0] in ("variants", "name") for p in paths.values()):
+            continue
+        try:
+            doc = variant_document(document, changes)
+        except ValueError as exc:
+            bad.append((("variants", name), f"cannot apply variant '{name}': {exc}"))
+            continue
+        try:
+            validate_document(doc, file=f"<variant {name}>", check_variants=False)
+        except ScenarioError as exc:
+            for p in exc.problems:
+                key = next((k for k, path in paths.items()
+                            if p.path == dotted(path) or p.path.startswith(dotted(path))), None)
+                loc = ("variants", name, key) if key else ("variants", name)
+                bad.append((loc, f"in variant '{name}': {p.path}: {p.message}"))
+    return bad
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def validate_document(data: Any, file: str = "<scenario>", marks: Marks | None = None,
+                      check_variants: bool = True) -> Scenario:
+    """Validate plain data (as parsed from YAML) into a :class:`Scenario`.
+
+    Raises :class:`ScenarioError` listing every problem found, each located (file, line,
+    column, dotted field path) when positions are known.
+    """
+    marks = marks or Marks()
+    problems: list[Problem] = []
+
+    def add(loc: tuple[Any, ...], message: str, prefer_key: bool = False) -> None:
+        where = marks.locate(loc, prefer_key=prefer_key)
+        f, line, col = where if where else (file, None, None)
+        problems.append(Problem(f, line, col, dotted(loc), message))
+
+    for loc, (f, line, col) in marks.duplicates:
+        problems.append(Problem(f, line, col, dotted(loc),
+                                "this key appears twice; YAML would silently keep the last"))
+    if not isinstance(data, dict):
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        add((), f"a scenario must be a mapping of keys (name:, steps:, campaigns: …); got {got}")
+        raise ScenarioError(problems)
+    if "extends" in data:
+        add(("extends",), "extends only works in files (load_scenario), not in documents")
+    try:
+        sc = Scenario.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        specific = {_clean_loc(tuple(e["loc"])) for e in errors if not _is_union_member(e["loc"])}
+        for err in errors:
+            loc = _clean_loc(tuple(err["loc"]))
+            if _is_union_member(err["loc"]) and any(s[:len(loc)] == loc for s in specific):
+                continue  # the other member of the union explains the problem better
+            add(loc, _message(err, data), prefer_key=err["type"] == "extra_forbidden")
+        for loc, message in _check_parts(data):
+            add(loc, message)
+        raise ScenarioError(_sorted(_dedupe(problems))) from None
+    for loc, message in _check_scenario(sc):
+        add(loc, message)
+    if check_variants and not problems:
+        for loc, message in _check_variants(sc):
+            add(loc, message, prefer_key=True)
+    if problems:
+        raise ScenarioError(_sorted(_dedupe(problems)))
+    return sc
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.file, p.line or 0, p.column or 0))
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for p in problems:
+        if (p.path, p.message) not in seen:
+            seen.add((p.path, p.message))
+            out.append(p)
+    return out
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None,
+                  variant: str | None = None) -> Scenario:
+    """Read, parse and validate a scenario file.
+
+    ``overrides`` are ``PATH=VALUE`` strings (``campaigns[0].perks=10``; values are YAML),
+    applied before validation; ``variant`` applies one of the file's ``variants:``.
+
+    >>> sc = load_scenario("scenarios/klout_pout.yaml")
+    >>> sc.campaigns[0].strategy.kind
+    'score_threshold'
+    """
+    path = Path(path)
+    data, marks = read_document(path)
+    data, applied = _apply_overrides(data, list(overrides or []))
+    try:
+        sc = validate_document(data, file=str(path), marks=marks)
+    except ScenarioError as exc:
+        raise ScenarioError([_blame_override(p, applied) for p in exc.problems]) from None
+    if variant is None:
+        return sc
+    if variant not in sc.variants:
+        known = ", ".join(sc.variants) or "none"
+        raise ScenarioError([Problem(str(path), None, None, "variants",
+                                     f"no variant '{variant}'; this scenario has: {known}")])
+    return make_variant(sc, variant)
+
+
+def scenario_from_text(text: str, file: str = "<string>") -> Scenario:
+    """Validate a scenario given as YAML text (for notebooks and tests)."""
+    data, marks = parse_yaml(text, file)
+    if isinstance(data, dict):
+        _absolute_paths(data, Path.cwd())
+    return validate_document(data, file=file, marks=marks)
