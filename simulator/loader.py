@@ -140,8 +140,13 @@ def _read(path: Path) -> str:
 
 
 def deep_merge(base: Any, child: Any) -> Any:
-    """``child`` over ``base``: mappings merge key by key, anything else is replaced."""
-    if isinstance(base, dict) and isinstance(child, dict):
+    """``child`` over ``base``: mappings merge key by key, anything else is replaced.
+
+    A mapping whose ``kind`` changes (a graph or strategy of another kind) is replaced whole,
+    since the old kind's parameters mean nothing to the new one.
+    """
+    if (isinstance(base, dict) and isinstance(child, dict)
+            and ("kind" not in child or child.get("kind") == base.get("kind"))):
         out = dict(base)
         for key, value in child.items():
             out[key] = deep_merge(base[key], value) if key in base else copy.deepcopy(value)

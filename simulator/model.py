@@ -47,6 +47,8 @@ class Brand(mesa.Agent):
         self.region_index = (None if campaign.region == NATIONAL
                              else pop.region_names.index(campaign.region))
         b = sc.behaviour
+        self.region_factor = (np.ones(model.n) if self.region_index is None else
+                              np.where(pop.region == self.region_index, 1.0, b.region_mismatch))
         self.relevance = dyn.relevance(pop.interests, self.topic_vector, pop.region,
                                        self.region_index, b.region_mismatch)
         self.fans = dyn.fan_mask(self.relevance, b.fan_quantile)
@@ -71,11 +73,13 @@ class Brand(mesa.Agent):
         m = self.model
         c = self.index
         eligible = np.ones(m.n, dtype=bool) if self.campaign.allow_repeats else m.perk[:, c] == 0
+        topic = m.observed_topic(self)
         candidates = Candidates(
             score=m.score.copy(),
-            observed_relevance=m.observed_relevance(self),
+            observed_relevance=topic * self.region_factor,
             followers=m.graph.followers_count,
             eligible=eligible,
+            observed_topic=topic,
         )
         budget = self.strategy.budget(k)
         picked = np.asarray(self.strategy.allocate(candidates, budget, m.rng), dtype=np.int64)
@@ -205,14 +209,17 @@ class PerkCampaignModel(mesa.Model):
         self.t = 0
         return fit_score_map(self._raw_score(), self.spec.score.calibration)
 
-    def observed_relevance(self, brand: Brand) -> np.ndarray:
-        """Relevance as search sees it: topic share of recent posts × region match (§5.2)."""
+    def observed_topic(self, brand: Brand) -> np.ndarray:
+        """How much users' recent posts are about the brand's topic, as search sees it (§5.2).
+
+        Observed relevance is this times the brand's region factor (profiles show regions).
+        """
         if self._topic_share is None:
             recent = self.recent_posts.sum(axis=0)
             self._topic_share = dyn.observed_topic_share(recent, self.population.interests,
                                                          self.run_rng)
         return dyn.relevance(self._topic_share, brand.topic_vector, self.population.region,
-                             brand.region_index, self.spec.behaviour.region_mismatch)
+                             None, self.spec.behaviour.region_mismatch)
 
     def _mentions(self, brand: Brand, new: np.ndarray) -> dict[str, np.ndarray]:
         """Phase 5: who mentions the brand this step, by kind (user indices)."""

@@ -29,6 +29,12 @@ class Candidates:
     observed_relevance: np.ndarray  # topic share of recent posts × region match; 0 if silent
     followers: np.ndarray  # follower counts
     eligible: np.ndarray  # bool: may still receive a perk from this brand
+    observed_topic: np.ndarray | None = None  # topic share of recent posts alone (region ignored)
+
+    @property
+    def topic_only(self) -> np.ndarray:
+        """Observed relevance ignoring where users live (falls back to observed_relevance)."""
+        return self.observed_relevance if self.observed_topic is None else self.observed_topic
 
 
 class StrategyParams(BaseModel):
@@ -186,7 +192,8 @@ class Relevance(Strategy):
     """Perks to the users whose posts are most about the brand's topic, in its region.
 
     Stands for: the critics' "plain search for engaged fans". Search sees only what users
-    post: people who never post (most lurkers) cannot be found.
+    post: people who never post (most lurkers) cannot be found. With ``region_aware: false``
+    the search ignores where people live — the Los Angeles game offered in Phoenix.
     """
 
     name = "relevance"
@@ -194,9 +201,11 @@ class Relevance(Strategy):
 
     class Params(StrategyParams):
         kind: Literal["relevance"]
+        region_aware: bool = Field(True, description="false: ignore where users live")
 
     def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
-        return _top(c.observed_relevance, c.eligible & (c.observed_relevance > 0), k, rng)
+        rel = c.observed_relevance if self.params.region_aware else c.topic_only
+        return _top(rel, c.eligible & (rel > 0), k, rng)
 
 
 @register

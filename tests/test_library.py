@@ -1,0 +1,97 @@
+"""The bundled scenario library: every file is listed, validates (with its variants) and runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from simulator.cli import cli
+from simulator.experiment import run_once
+from simulator.library import bundled, resolve, scenarios_dir
+from simulator.loader import read_document
+from simulator.metrics import METRICS
+from simulator.scenario import json_schema, load_scenario, make_variant
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECTED = {"klout_pout", "threshold_sweep", "wrong_city", "pick_up_the_phone", "exclusivity_value",
+            "score_gaming", "disclosure", "real_graph_facebook", "two_brands"}
+FILES = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+def test_the_library_holds_every_scenario_the_debate_needs():
+    assert {e.name for e in bundled()} >= EXPECTED
+    assert scenarios_dir() == ROOT / "scenarios"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_bundled_scenario_has_name_question_description_and_variants(path):
+    sc = load_scenario(path)
+    assert sc.name == path.stem
+    assert sc.question and "\n" not in sc.question.strip()
+    assert len(sc.description) > 80
+    assert len(sc.variants) >= 2
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_every_variant_of_a_bundled_scenario_validates(path):
+    sc = load_scenario(path)
+    for name in sc.variants:
+        variant = make_variant(sc, name)
+        assert variant.name == sc.name
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_bundled_scenario_runs_at_its_default_size(path):
+    sc = load_scenario(path)
+    result = run_once(sc)
+    summary = result.summary
+    assert list(summary["brand"]) == [c.brand for c in sc.campaigns]
+    assert set(METRICS) <= set(summary.columns)
+    assert (summary["perks_given"] + summary["contacts"] > 0).all()
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_bundled_scenario_documents_satisfy_the_json_schema(path):
+    data, _ = read_document(path)
+    jsonschema.validate(data, json_schema())
+
+
+def test_schema_rejects_what_the_loader_rejects():
+    data, _ = read_document(ROOT / "scenarios" / "klout_pout.yaml")
+    data["stpes"] = 3
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, json_schema())
+
+
+def test_list_command_shows_each_name_with_its_question():
+    out = CliRunner().invoke(cli, ["list"])
+    assert out.exit_code == 0
+    for entry in bundled():
+        assert entry.name in out.output and entry.question in out.output
+
+
+def test_schema_command_prints_json_schema_with_strategies():
+    out = CliRunner().invoke(cli, ["schema"])
+    assert out.exit_code == 0
+    schema = json.loads(out.output)
+    kinds = {s["$ref"].rsplit("_", 1)[-1] for s in
+             schema["$defs"]["Campaign"]["properties"]["strategy"]["oneOf"]}
+    assert {"threshold", "lottery", "relevance", "outreach", "hybrid", "score"} & kinds
+
+
+def test_a_bundled_scenario_can_be_named_instead_of_a_path():
+    assert resolve("klout_pout") == ROOT / "scenarios" / "klout_pout.yaml"
+    assert resolve("no_such_scenario") == Path("no_such_scenario")
+
+
+def test_scenarios_share_one_base_population():
+    base = yaml.safe_load((ROOT / "scenarios" / "base" / "city.yaml").read_text())
+    for path in FILES:
+        doc = yaml.safe_load(path.read_text())
+        assert doc["extends"] == "base/city.yaml", path.name
+    assert base["population"]["size"] == 3000
