@@ -22,7 +22,7 @@ from simulator.cli import cli
 from simulator.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).parents[1]
-KLOUT = ROOT / "scenarios" / "klout_pout.yaml"
+KLOUT = ROOT / "tests" / "data" / "klout_pout_standalone.yaml"  # self-contained: tests edit its text
 MODEL_MD = Path(__file__).parents[2] / "shared" / "design" / "MODEL.md"
 SMALL = ["--set", "population.size=300", "--steps", "20"]
 GENERATED_GRAPH = "{kind: powerlaw_cluster, m: 4, p: 0.3}"

@@ -33,7 +33,7 @@ from simulator.scenario import (
 )
 
 ROOT = Path(__file__).parents[1]
-KLOUT = ROOT / "scenarios" / "klout_pout.yaml"
+KLOUT = ROOT / "tests" / "data" / "klout_pout_standalone.yaml"  # self-contained: tests edit its text
 BASE_TEXT = KLOUT.read_text(encoding="utf-8")
 BASE_DOC = yaml.safe_load(BASE_TEXT)
 
