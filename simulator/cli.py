@@ -1,28 +1,48 @@
 """The ``perksim`` command line — thin: parse, call, print (docs/reference/cli.md).
 
-Exit codes: 0 success, 2 bad input (scenario, arguments, edge lists), 1 internal error.
+Exit codes: 0 success, 2 bad input (scenario, arguments, edge lists), 1 internal error or
+failed runs (tables are still written), 130 interrupted (compare/sweep can be resumed).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
 import pandas as pd
 
 from . import __version__
-from .experiment import run_once
+from .executors import EXECUTORS
+from .experiment import BASE_VARIANT, ExperimentResult, MemoryStore, run_experiment
 from .graphs import EdgeListError
 from .library import bundled, resolve
 from .metrics import METRICS
 from .plots import plot_run
-from .results import atomic_folder, manifest, run_folder, utc_now, write_json, write_table, write_yaml
-from .scenario import Scenario, ScenarioError, json_schema, load_scenario
+from .results import (
+    FolderStore,
+    atomic_folder,
+    final_folder,
+    finish,
+    manifest,
+    partial_folder,
+    read_manifest,
+    run_folder,
+    utc_now,
+    write_experiment,
+    write_json,
+    write_yaml,
+)
+from .scenario import Scenario, ScenarioError, json_schema, load_scenario, validate_document
 
 SUMMARY_METRICS = METRICS  # every metric of docs/model.md §8, in the order of steps.csv
+KEY_METRICS = ["engaged_reach", "reach", "authenticity", "recipient_fit", "adopters",
+               "cost_per_engaged_reach", "pout_fans", "pouting_share", "coverage_ratio"]
 
 
 def _bad_input(message: str) -> None:
@@ -30,32 +50,87 @@ def _bad_input(message: str) -> None:
     sys.exit(2)
 
 
-def _progress(label: str, total: int):
-    """A progress bar on a terminal; silence otherwise."""
-    if not sys.stderr.isatty():
-        return None, None
-    bar = click.progressbar(length=total, label=label, file=sys.stderr, show_eta=True)
-    bar.__enter__()
-    return bar, (lambda done, _total: bar.update(1))
+def _fmt(v: object) -> str:
+    if isinstance(v, (int, np.integer)):
+        return f"{int(v):,}"
+    v = float(v)  # type: ignore[arg-type]
+    if v != v:
+        return "–"
+    if v.is_integer() and abs(v) >= 10:
+        return f"{v:,.0f}"
+    return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
 
 
 def format_summary(summary: pd.DataFrame) -> str:
-    """The final metrics as a readable table: one row per metric, one column per brand."""
-    def fmt(v: object) -> str:
-        if isinstance(v, (int, np.integer)):
-            return f"{int(v):,}"
-        v = float(v)  # type: ignore[arg-type]
-        if v != v:
-            return "–"
-        if v.is_integer() and abs(v) >= 10:
-            return f"{v:,.0f}"
-        return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
-
-    table = pd.DataFrame({
-        row["brand"]: [fmt(row[m]) for m in SUMMARY_METRICS]
-        for row in summary.to_dict("records")
-    }, index=SUMMARY_METRICS)
+    """The final metrics of one run: one row per metric, one column per brand."""
+    table = pd.DataFrame({row["brand"]: [_fmt(row[m]) for m in SUMMARY_METRICS]
+                          for row in summary.to_dict("records")}, index=SUMMARY_METRICS)
     return table.to_string()
+
+
+def format_comparison(comparison: pd.DataFrame, metrics: list[str] = KEY_METRICS) -> str:
+    """Mean [95% CI] per metric (rows) and variant (columns), one block per brand; the paired
+    difference to the first variant is marked * when its 95% interval excludes zero."""
+    blocks = []
+    for brand, part in comparison.groupby("brand", sort=False):
+        cells: dict[str, list[str]] = {}
+        for variant, rows in part.groupby("variant", sort=False):
+            by_metric = rows.set_index("metric")
+            col = []
+            for m in metrics:
+                r = by_metric.loc[m]
+                text = _fmt(r["mean"])
+                if r["n"] > 1 and np.isfinite(r["ci_low"]):
+                    text += f" [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+                lo, hi = r["diff_ci_low"], r["diff_ci_high"]
+                if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0):
+                    text += " *"
+                col.append(text)
+            cells[str(variant)] = col
+        table = pd.DataFrame(cells, index=metrics).to_string()
+        blocks.append(f"brand {brand}:\n{table}")
+    return "\n\n".join(blocks) + ("\n(* paired difference to the first variant: 95% interval "
+                                  "excludes 0)")
+
+
+class Progress:
+    """A progress bar with runs done, failures and time left on a terminal; plain periodic
+    lines otherwise (every 10% of the runs, at most every 15 s)."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.last_line = 0.0
+        self.last_done = -1
+        self.bar: Any = None
+
+    def __call__(self, done: int, failed: int, total: int) -> None:
+        finished = done + failed
+        if self.tty:
+            if self.bar is None:
+                self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
+                                             show_eta=True, show_pos=True,
+                                             item_show_func=lambda _: f"{failed} failed" if failed else "")
+                self.bar.__enter__()
+                self.start_done = finished
+            self.bar.current_item = finished
+            self.bar.update(finished - self.bar.pos)
+            return
+        now = time.monotonic()
+        step = max(1, total // 10)
+        if finished == 0:
+            return
+        if finished == total or (finished // step != self.last_done // step and now - self.last_line > 15):
+            rate = (now - self.start) / max(finished, 1)
+            left = rate * (total - finished)
+            click.echo(f"{self.label}: {finished}/{total} runs, {failed} failed, "
+                       f"~{left:.0f} s left", err=True)
+            self.last_line, self.last_done = now, finished
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,60 +148,246 @@ def _load(scenario: Path, overrides: list[str], variant: str | None = None) -> S
         raise  # unreachable: _bad_input exits
 
 
-SCENARIO_ARG = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path),
-                              callback=lambda ctx, param, value: resolve(value))
-
-
-@cli.command()
-@SCENARIO_ARG
-@click.option("--variant", metavar="NAME", help="Run one of the scenario's variants.")
-@click.option("--seed", type=click.IntRange(min=0), help="Master seed (default: the scenario's).")
-@click.option("--steps", type=click.IntRange(min=1), help="Number of steps (default: the scenario's).")
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
-              help="Override a scenario field, e.g. --set campaigns[0].perks=10 (repeatable).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
-              show_default=True, help="Folder under which results/<scenario>/<run-id>/ is written.")
-def run(scenario: Path, variant: str | None, seed: int | None, steps: int | None,
-        overrides: tuple[str, ...], out: Path) -> None:
-    """Run SCENARIO once and write a results folder.
-
-    SCENARIO is a scenario file, or the name of a bundled one (see `perksim list`).
-    """
+def _overrides(overrides: tuple[str, ...], seed: int | None, steps: int | None) -> list[str]:
     extra = list(overrides)
     if seed is not None:
         extra.append(f"seed={seed}")
     if steps is not None:
         extra.append(f"steps={steps}")
-    sc = _load(scenario, extra, variant)
-    started = utc_now()
-    bar, progress = _progress(f"{sc.name}", sc.steps)
+    return extra
+
+
+def _scenario_arg(required: bool = True) -> Callable:
+    return click.argument("scenario", required=required,
+                          type=click.Path(dir_okay=False, path_type=Path),
+                          callback=lambda ctx, param, value: resolve(value) if value else None)
+
+
+def _common(f: Callable) -> Callable:
+    for option in reversed([
+        click.option("--seed", type=click.IntRange(min=0),
+                     help="Master seed (default: the scenario's)."),
+        click.option("--steps", type=click.IntRange(min=1),
+                     help="Number of steps (default: the scenario's)."),
+        click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
+                     help="Override a scenario field, e.g. --set campaigns[0].perks=10 (repeatable)."),
+        click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+                     show_default=True, help="Folder under which <scenario>/<run-id>/ is written."),
+    ]):
+        f = option(f)
+    return f
+
+
+def _executor_options(f: Callable) -> Callable:
+    for option in reversed([
+        click.option("--replicates", type=click.IntRange(min=1),
+                     help="Replicates per variant (default: the scenario's)."),
+        click.option("--variant", "variants", multiple=True, metavar="NAME",
+                     help="Run only these variants (repeatable; default: all)."),
+        click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
+                     help="serial: this process; local: a process pool; dask: a Dask cluster."),
+        click.option("--workers", type=click.IntRange(min=1),
+                     help="Worker processes (default: the cores available)."),
+        click.option("--scheduler", metavar="ADDRESS",
+                     help="Dask scheduler, e.g. tcp://127.0.0.1:8786 (with --executor dask; "
+                          "without it a local Dask cluster is started)."),
+        click.option("--resume", type=click.Path(file_okay=False, exists=True, path_type=Path),
+                     metavar="RESULTS_DIR", help="Continue an interrupted experiment (*.partial)."),
+    ]):
+        f = option(f)
+    return f
+
+
+def _draw(folder: Path) -> list[Path]:
     try:
-        result = run_once(sc, progress=progress)
+        return plot_run(folder)
+    except Exception as exc:  # a figure must never cost the user their tables
+        click.echo(f"warning: figures could not be drawn: {exc}", err=True)
+        return []
+
+
+@cli.command()
+@_scenario_arg()
+@click.option("--variant", metavar="NAME", help="Run one of the scenario's variants.")
+@click.option("--replicates", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Independent replicates (seeds spawned from the master seed).")
+@click.option("--replicate", type=click.IntRange(min=0), metavar="R",
+              help="Run replicate R alone (reproduces replicate R of compare/sweep exactly).")
+@_common
+def run(scenario: Path, variant: str | None, replicates: int, replicate: int | None, seed: int | None,
+        steps: int | None, overrides: tuple[str, ...], out: Path) -> None:
+    """Run SCENARIO and write a results folder.
+
+    SCENARIO is a scenario file, or the name of a bundled one (see `perksim list`).
+    """
+    sc = _load(scenario, _overrides(overrides, seed, steps), variant)
+    sc = sc.model_copy(update={"variants": {}, "sweep": None})
+    started = utc_now()
+    progress = Progress(sc.name)
+    ids = [replicate] if replicate is not None else None
+    try:
+        result = run_experiment(sc, replicates=replicates, replicate_ids=ids, executor="serial",
+                                store=MemoryStore(), progress=progress,
+                                base_label=variant or BASE_VARIANT)
     except EdgeListError as exc:
         _bad_input(str(exc))
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-    finished = utc_now()
+        progress.close()
     folder = run_folder(out, sc, started)
-    model = result.model
     with atomic_folder(folder) as tmp:
         write_yaml(sc.to_document(), tmp / "scenario.yaml")
-        write_table(result.steps, tmp / "steps.csv")
-        write_table(result.summary, tmp / "summary.csv")
-        write_table(result.users, tmp / "users.csv")
-        plot_run(tmp)
-        write_json(manifest(
-            sc, source=scenario, seed=sc.seed, derived_seeds={"replicate_0": result.seed},
-            started=started, finished=finished, command=["perksim", *sys.argv[1:]],
-            extra={"variant": variant, "users": model.n, "graph": model.graph.description,
-                   "follows": model.graph.edges,
-                   "assortativity": model.population.assortativity},
-        ), tmp / "manifest.json")
-    click.echo(f"{sc.name}: {model.n:,} users, {model.graph.description}, {sc.steps} steps, "
-               f"seed {sc.seed}")
-    click.echo(format_summary(result.summary))
+        write_experiment(tmp, result)
+        _draw(tmp)
+        write_json(manifest(sc, source=scenario, seed=sc.seed, derived_seeds=result.seeds,
+                            started=started, finished=utc_now(), command=["perksim", *sys.argv[1:]],
+                            extra={"kind": "run", "variant": variant, "replicates": replicates,
+                                   "replicate": replicate, **result.facts}),
+                   tmp / "manifest.json")
+    facts = result.facts
+    click.echo(f"{sc.name}: {facts['users']:,} users, {facts['graph']}, {sc.steps} steps, seed {sc.seed}")
+    if len(result.summary) == len(sc.campaigns):
+        click.echo(format_summary(result.summary))
+    else:
+        click.echo(format_comparison(result.comparison, SUMMARY_METRICS))
+    _report_failures(result)
     click.echo(f"results: {folder}")
+    if len(result.failures):
+        sys.exit(1)
+
+
+def _report_failures(result: ExperimentResult) -> None:
+    for row in result.failures.itertuples():
+        click.echo(f"failed: {row.run}: {row.error}", err=True)
+
+
+def _experiment(kind: str, scenario: Path | None, replicates: int | None, variants: tuple[str, ...],
+                executor: str, workers: int | None, scheduler: str | None, resume: Path | None,
+                seed: int | None, steps: int | None, overrides: tuple[str, ...], out: Path) -> None:
+    """compare and sweep: a resumable experiment written into <run-id>.partial until done."""
+    if resume is not None:
+        if scenario is not None or overrides or seed is not None or steps is not None:
+            _bad_input("--resume continues an experiment exactly as it was started: "
+                       "give no SCENARIO, --set, --seed or --steps with it")
+        try:
+            final_folder(resume)
+            info = read_manifest(resume)
+            sc = validate_document(info["resolved_scenario"], file=str(resume / "manifest.json"))
+        except (ValueError, OSError, KeyError, ScenarioError) as exc:
+            _bad_input(f"cannot resume {resume}: {exc}")
+        if info.get("kind") != kind:
+            _bad_input(f"{resume} is a '{info.get('kind')}' experiment; "
+                       f"resume it with perksim {info.get('kind')}")
+        replicates, variants = info["replicates"], tuple(info["variants"] or ())
+        partial, started = resume, info["started"]
+        source = info.get("source_file")
+    else:
+        if scenario is None:
+            _bad_input("give a SCENARIO, or --resume RESULTS_DIR")
+        sc = _load(scenario, _overrides(overrides, seed, steps))
+        if kind == "sweep" and sc.sweep is None:
+            _bad_input(f"{scenario} has no sweep: section (see docs/reference/scenario.md)")
+        unknown = [v for v in variants if v not in sc.variants]
+        if unknown:
+            _bad_input(f"no variant '{unknown[0]}' in {scenario}; "
+                       f"variants: {', '.join(sc.variants) or 'none'}")
+        start = utc_now()
+        started = start.isoformat()
+        partial = partial_folder(run_folder(out, sc, start))
+        partial.mkdir(parents=True)
+        source = str(scenario)
+        write_yaml(sc.to_document(), partial / "scenario.yaml")
+    replicates = replicates or sc.replicates
+
+    def write_manifest(status: str, result: ExperimentResult | None = None) -> None:
+        doc = manifest(sc, source=source, seed=sc.seed,
+                       derived_seeds=result.seeds if result else {},
+                       started=_parse_time(started), finished=utc_now(),
+                       command=["perksim", *sys.argv[1:]],
+                       extra={"kind": kind, "replicates": replicates, "variants": list(variants),
+                              "executor": executor, "workers": workers, "scheduler": scheduler,
+                              "failures": len(result.failures) if result else None,
+                              **(result.facts if result else {})})
+        doc["status"] = status
+        write_json(doc, partial / "manifest.json")
+
+    write_manifest("running")
+    progress = Progress(f"{kind} {sc.name}")
+    try:
+        result = run_experiment(sc, sweep=kind == "sweep", replicates=replicates,
+                                variants=list(variants) or None, executor=executor, workers=workers,
+                                scheduler=scheduler, store=FolderStore(partial), progress=progress)
+    except KeyboardInterrupt:
+        progress.close()
+        done = len(FolderStore(partial).done())
+        click.echo(f"\ninterrupted: {done} finished runs are saved in {partial}\n"
+                   f"continue with: perksim {kind} --resume {partial}", err=True)
+        sys.exit(130)
+    except RuntimeError as exc:
+        progress.close()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    progress.close()
+    write_experiment(partial, result)
+    figures = _draw(partial)
+    write_manifest("complete", result)
+    folder = finish(partial)
+    click.echo(f"{kind} {sc.name}: {len(set(result.summary['variant']))} variants × "
+               f"{replicates} replicates{_points(result)}, seed {sc.seed}")
+    if kind == "compare":
+        click.echo(format_comparison(result.comparison))
+    _report_failures(result)
+    click.echo(f"results: {folder}")
+    if figures:
+        click.echo("figures: " + ", ".join(p.name for p in figures if p.suffix == ".png"))
+    if len(result.failures):
+        sys.exit(1)
+
+
+def _points(result: ExperimentResult) -> str:
+    if "point" not in result.summary.columns:
+        return ""
+    return f" × {result.summary['point'].nunique()} sweep points"
+
+
+def _parse_time(text: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(text)
+
+
+@cli.command()
+@_scenario_arg(required=False)
+@_executor_options
+@_common
+def compare(scenario: Path | None, replicates: int | None, variants: tuple[str, ...], executor: str,
+            workers: int | None, scheduler: str | None, resume: Path | None, seed: int | None,
+            steps: int | None, overrides: tuple[str, ...], out: Path) -> None:
+    """Run SCENARIO's variants side by side with paired seeds; write tables with 95% CIs and
+    figures."""
+    _experiment("compare", scenario, replicates, variants, executor, workers, scheduler, resume,
+                seed, steps, overrides, out)
+
+
+@cli.command()
+@_scenario_arg(required=False)
+@_executor_options
+@_common
+def sweep(scenario: Path | None, replicates: int | None, variants: tuple[str, ...], executor: str,
+          workers: int | None, scheduler: str | None, resume: Path | None, seed: int | None,
+          steps: int | None, overrides: tuple[str, ...], out: Path) -> None:
+    """Run SCENARIO's sweep: grid points × variants × replicates, one tidy table."""
+    _experiment("sweep", scenario, replicates, variants, executor, workers, scheduler, resume,
+                seed, steps, overrides, out)
+
+
+@cli.command()
+@click.argument("results_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+def plot(results_dir: Path) -> None:
+    """(Re)draw the figures of a results folder from its tables."""
+    if not (results_dir / "summary.csv").is_file():
+        _bad_input(f"{results_dir} has no summary.csv: is it a results folder of perksim?")
+    for path in plot_run(results_dir):
+        click.echo(str(path))
 
 
 @cli.command()

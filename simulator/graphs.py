@@ -6,6 +6,7 @@ Convention (docs/model.md §2): ``followers[i, j] == 1`` when user ``j`` follows
 
 from __future__ import annotations
 
+import functools
 import gzip
 import zlib
 from dataclasses import dataclass
@@ -154,6 +155,22 @@ def _open_text(path: Path):
 
 
 def read_edgelist(path: str | Path, directed: bool = False, description: str | None = None) -> Graph:
+    """Read an edge list (cached by path, size and modification time; see ``_read_edgelist``)."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        return _read_edgelist(p, directed, description)
+    return _cached_edgelist(str(p.resolve()), st.st_size, st.st_mtime_ns, directed, description)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_edgelist(path: str, size: int, mtime: int, directed: bool,
+                     description: str | None) -> Graph:
+    return _read_edgelist(Path(path), directed, description)
+
+
+def _read_edgelist(path: Path, directed: bool = False, description: str | None = None) -> Graph:
     """Read a ``u v`` edge list (``#``/``%`` comments, blank lines ignored; plain or gzip).
 
     Labels may be any non-negative integers; they are renumbered 0…n-1 in sorted order.

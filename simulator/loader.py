@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from . import strategies
+from .graphs import EdgeListError, read_edgelist
 from .scenario import (
     MAX_USERS,
     NATIONAL,
@@ -438,6 +439,10 @@ def _check_population(pop: Population, n_campaigns: int) -> Found:
             if not Path(graph.path).expanduser().is_file():
                 bad.append((where, f"edge-list file not found: {graph.path} "
                                    "(relative paths are relative to the scenario file)"))
+            else:
+                read_edgelist(graph.path, directed=graph.directed)  # parseable, before any work
+        except EdgeListError as exc:
+            bad.append((where, f"the edge list cannot be read: {exc}"))
         except (OSError, RuntimeError, ValueError) as exc:
             bad.append((where, f"unusable edge-list path {graph.path!r}: {exc}"))
     need, limit = estimated_memory_bytes(pop, n_campaigns), memory_limit_bytes()

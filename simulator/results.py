@@ -126,3 +126,95 @@ def manifest(scenario: Scenario, *, source: str | Path | None, seed: int, derive
         "resolved_scenario": scenario.to_document(),
         **(extra or {}),
     }
+
+
+# --- experiments: persisted as each run completes, resumable ---------------------------------------
+
+PARTIAL = ".partial"
+TABLES = ("steps", "summary", "users", "edges")
+
+
+def partial_folder(final: Path) -> Path:
+    """Where an experiment lives until it is complete: ``<run-id>.partial`` beside it."""
+    return final.parent / f"{final.name}{PARTIAL}"
+
+
+def final_folder(partial: Path) -> Path:
+    if not partial.name.endswith(PARTIAL):
+        raise ValueError(f"{partial} is not an unfinished results folder (*{PARTIAL})")
+    return partial.parent / partial.name[: -len(PARTIAL)]
+
+
+class FolderStore:
+    """Task results persisted under ``<folder>/runs/<task-key>/`` the moment they arrive.
+
+    Each run's folder is written to a temporary name and renamed, so a run is either
+    complete on disk or absent; a failed run leaves ``runs/<task-key>.error.txt``.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.runs = self.folder / "runs"
+        self.runs.mkdir(parents=True, exist_ok=True)
+
+    def done(self) -> set[str]:
+        return {p.name for p in self.runs.iterdir()
+                if p.is_dir() and not p.name.startswith(".") and (p / "summary.csv").is_file()}
+
+    def save(self, task: Any, result: dict[str, Any]) -> None:
+        error_file = self.runs / f"{task.key}.error.txt"
+        if "error" in result:
+            error_file.write_text(result["error"], encoding="utf-8")
+            return
+        tmp = self.runs / f".{task.key}.tmp"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+        for name in TABLES:
+            if result.get(name) is not None:
+                write_table(result[name], tmp / f"{name}.csv")
+        write_json({"seed": result.get("seed"), "facts": result.get("facts")}, tmp / "run.json")
+        final = self.runs / task.key
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        error_file.unlink(missing_ok=True)
+
+    def load(self, task: Any) -> dict[str, Any] | None:
+        folder = self.runs / task.key
+        if (folder / "summary.csv").is_file():
+            meta = json.loads((folder / "run.json").read_text())
+            out: dict[str, Any] = {"key": task.key, "seed": meta["seed"], "facts": meta["facts"]}
+            for name in TABLES:
+                path = folder / f"{name}.csv"
+                out[name] = pd.read_csv(path) if path.is_file() else None
+            return out
+        error_file = self.runs / f"{task.key}.error.txt"
+        if error_file.is_file():
+            return {"key": task.key, "error": error_file.read_text(encoding="utf-8")}
+        return None
+
+
+def write_experiment(folder: Path, result: Any) -> None:
+    """Write an experiment's tables into ``folder`` (figures are drawn separately)."""
+    write_table(result.steps, folder / "steps.csv")
+    write_table(result.summary, folder / "summary.csv")
+    write_table(result.comparison, folder / "comparison.csv")
+    if result.users is not None:
+        write_table(result.users, folder / "users.csv")
+    if result.edges is not None:
+        write_table(result.edges, folder / "edges.csv")
+    if len(result.failures):
+        write_table(result.failures, folder / "failures.csv")
+
+
+def finish(partial: Path) -> Path:
+    """Mark an experiment complete: drop the per-run files and rename it into place."""
+    shutil.rmtree(partial / "runs", ignore_errors=True)
+    final = final_folder(partial)
+    os.replace(partial, final)
+    return final
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    return json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))

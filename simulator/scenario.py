@@ -262,6 +262,23 @@ class Campaign(StrictModel):
         return strategies.validate_params(value)
 
 
+VariantName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$", max_length=60)]
+
+
+class Sweep(StrictModel):
+    """A grid and/or Latin-hypercube samples over any scenario fields (``perksim sweep``).
+
+    Points are the product of the ``grid`` values; with ``samples`` > 0, each grid point is
+    combined with ``samples`` Latin-hypercube draws over ``ranges`` (integers stay integers).
+    """
+
+    grid: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(
+        default_factory=dict, description="{field.path: [value, ...]}")
+    ranges: dict[str, Annotated[list[int | float], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=dict, description="{field.path: [low, high]} for Latin-hypercube samples")
+    samples: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
 class Scenario(StrictModel):
     """A complete, validated scenario."""
 
@@ -277,7 +294,9 @@ class Scenario(StrictModel):
     behaviour: Behaviour = Field(default_factory=Behaviour)
     processes: Processes = Field(default_factory=Processes)
     campaigns: Annotated[list[Campaign], Field(min_length=1)]
-    variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    variants: dict[VariantName, dict[str, Any]] = Field(
+        default_factory=dict, description="named alternatives: {name: {field.path: value}}")
+    sweep: Sweep | None = None
 
     def topic_index(self, topic: str) -> int:
         return self.population.topics.index(topic)

@@ -304,7 +304,6 @@ def test_failure_while_writing_leaves_no_partial_or_run_folder(tmp_path, monkeyp
         real(frame, path)
 
     monkeypatch.setattr("simulator.results.write_table", failing_write_table)
-    monkeypatch.setattr("simulator.cli.write_table", failing_write_table)  # the name cli calls
     out = tmp_path / "out"
     result = run_small(out)
     assert calls["n"] == 2, "the simulated failure should have happened"
