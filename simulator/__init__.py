@@ -6,8 +6,13 @@ Public API (see docs/reference/api.md)::
     model = PerkCampaignModel(load_scenario("scenarios/klout_pout.yaml"), rng=2012)
     model.run()
     model.summary()
+
+    from simulator import compare
+    result = compare(load_scenario("scenarios/klout_pout.yaml"))  # variants × replicates
+    result.comparison                                             # means with 95% CIs
 """
 
+from .experiment import ExperimentResult, compare, replicate_seed, run_once, sweep
 from .model import PerkCampaignModel, UserView
 from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_text
 from .strategies import Strategy, register
@@ -15,13 +20,18 @@ from .strategies import Strategy, register
 __version__ = "0.1.0"
 
 __all__ = [
+    "ExperimentResult",
     "PerkCampaignModel",
     "Scenario",
     "ScenarioError",
     "Strategy",
     "UserView",
     "__version__",
+    "compare",
     "load_scenario",
     "register",
+    "replicate_seed",
+    "run_once",
     "scenario_from_text",
+    "sweep",
 ]

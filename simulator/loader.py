@@ -545,6 +545,44 @@ def _check_variants(sc: Scenario) -> Found:
     return bad
 
 
+def _check_sweep(sc: Scenario) -> Found:
+    """Every swept path must exist and every grid value (and range end) must be valid."""
+    sw = sc.sweep
+    if sw is None:
+        return []
+    bad: Found = []
+    if bool(sw.samples) != bool(sw.ranges):
+        bad.append((("sweep",), "Latin-hypercube sampling needs both samples > 0 and ranges"))
+    if not sw.grid and not sw.ranges:
+        bad.append((("sweep",), "a sweep needs a grid: or ranges: (with samples:)"))
+    document = sc.to_document()
+    trials: list[tuple[str, str, list[Any]]] = [("grid", k, v) for k, v in sw.grid.items()]
+    for key, (lo, hi) in sw.ranges.items():
+        if not lo < hi:
+            bad.append((("sweep", "ranges", key), f"a range is [low, high] with low < high; got {[lo, hi]}"))
+        trials.append(("ranges", key, [lo, hi]))
+    for section, key, values in trials:
+        try:
+            path = parse_field_path(key)
+        except ValueError as exc:
+            bad.append((("sweep", section, key), str(exc)))
+            continue
+        if path[0] in ("name", "variants", "sweep", "replicates"):
+            bad.append((("sweep", section, key), f"a sweep cannot change '{path[0]}'"))
+            continue
+        for value in values:
+            doc = copy.deepcopy(document)
+            try:
+                apply_override(doc, path, value)
+                validate_document(doc, file="<sweep>", check_variants=False)
+            except ValueError as exc:  # ScenarioError is a ValueError
+                detail = "; ".join(f"{p.path}: {p.message}" if p.path else p.message
+                                   for p in getattr(exc, "problems", [])) or str(exc)
+                bad.append((("sweep", section, key), f"value {value!r} is not valid: {detail}"))
+                break
+    return bad
+
+
 # --- validation ---------------------------------------------------------------------------------
 
 
@@ -588,7 +626,7 @@ def validate_document(data: Any, file: str = "<scenario>", marks: Marks | None =
     for loc, message in _check_scenario(sc):
         add(loc, message)
     if check_variants and not problems:
-        for loc, message in _check_variants(sc):
+        for loc, message in _check_variants(sc) + _check_sweep(sc):
             add(loc, message, prefer_key=True)
     if problems:
         raise ScenarioError(_sorted(_dedupe(problems)))
