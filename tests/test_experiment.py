@@ -18,8 +18,7 @@ from scipy import stats
 
 from simulator import compare, load_scenario, sweep
 from simulator.cli import cli
-from simulator.experiment import (comparison_table, mean_ci, plan, replicate_seed, run_once,
-                                  sweep_points)
+from simulator.experiment import comparison_table, mean_ci, plan, replicate_seed, run_once, sweep_points
 from simulator.scenario import ScenarioError, scenario_from_text
 
 ROOT = Path(__file__).resolve().parents[1]
