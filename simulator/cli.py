@@ -391,6 +391,31 @@ def plot(results_dir: Path) -> None:
 
 
 @cli.command()
+@click.argument("results_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--user", "user", type=click.IntRange(min=0), required=True, metavar="ID",
+              help="The user's id (row of users.csv).")
+@click.option("--brand", required=True, metavar="NAME", help="The brand (campaign) to explain.")
+@click.option("--variant", metavar="NAME", help="Which variant (default: the first).")
+@click.option("--replicate", type=click.IntRange(min=0), metavar="R",
+              help="Which replicate (default: the first).")
+def explain(results_dir: Path, user: int, brand: str, variant: str | None,
+            replicate: int | None) -> None:
+    """Why one user did or did not get a perk: score, rule, relevance, what they saw, pout.
+
+    Re-runs the user's replicate exactly (runs are reproducible) while watching the user.
+    """
+    from .explain import ExplainError
+    from .explain import explain as explain_user
+
+    try:
+        story = explain_user(results_dir, user, brand, variant, replicate)
+    except ExplainError as exc:
+        _bad_input(str(exc))
+        raise
+    click.echo(story.to_text())
+
+
+@cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
     """Check scenario FILES (and their variants) without running them.

@@ -89,6 +89,20 @@ class Brand(mesa.Agent):
                 f"strategy {self.strategy.name!r} of brand {self.name!r} returned an invalid pick: "
                 f"at most {budget} distinct eligible user ids are allowed")
         self.cutoff = self.strategy.cutoff(candidates, picked)
+        if m.watched:
+            m.note("allocation", self, {
+                "score": candidates.score, "observed_relevance": candidates.observed_relevance,
+                "observed_topic": topic, "eligible": eligible,
+                "picked": np.isin(np.arange(m.n), picked),
+                "recent_posts": m.recent_posts.sum(axis=0),
+                **m.tracker.parts(m.graph.followers_count)},
+                budget=budget, eligible_count=int(eligible.sum()), picked_count=int(picked.size),
+                cutoff=self.cutoff,
+                at_or_above_cutoff=(int((eligible & (candidates.score >= self.cutoff)).sum())
+                                    if self.cutoff is not None else None),
+                lowest_picked_score=float(candidates.score[picked].min()) if picked.size else None,
+                lowest_picked_relevance=(float(candidates.observed_relevance[picked].min())
+                                         if picked.size else None))
         m.perk[picked, c] += 1
         m.picked_at[picked, c] = t
         if self.strategy.paid:
@@ -166,6 +180,7 @@ class PerkCampaignModel(mesa.Model):
         self.reached_negative = np.zeros(shape, dtype=bool)
         self.reached_positive = np.zeros(shape, dtype=bool)  # by a mention taken as positive
         self._topic_share: np.ndarray | None = None
+        self.watched: dict[int, list[dict[str, Any]]] = {}  # user → what happened to them
 
         self.score_map: ScoreMap = self._warm_up(scenario.score.warmup)
         self.score = self._current_score()
@@ -304,6 +319,11 @@ class PerkCampaignModel(mesa.Model):
             self.adopted[new, c] = True
             self.adopted_at[new, c] = self.t
             self.enthusiasm[new, c] = 1.0
+        if self.watched:
+            adopted_now = self.adopted[:, c] & (self.adopted_at[:, c] == self.t)
+            self.note("exposure", brand, {"paid_seen": paid, "paid_positive": paid_positive,
+                                          "organic_seen": organic, "negative_seen": negative,
+                                          "adopted_now": adopted_now})
         hit = negative > 0
         if hit.any():
             self.affinity[hit, c] *= (1.0 - b.negative_impact) ** negative[hit]
@@ -328,6 +348,10 @@ class PerkCampaignModel(mesa.Model):
             inc = dyn.pout_increment(visible, self.population.pout_sensitivity, brand.relevance,
                                      entitled, b.pout_kappa, amp)
             decayed = decayed + np.where(recipient, 0.0, inc)
+            if self.watched:
+                self.note("pout", brand, {"displays_seen": displays, "heard_of_programme": heard,
+                                          "visible": visible, "entitled": entitled,
+                                          "increment": np.where(recipient, 0.0, inc)})
         self.pout[:, c] = np.clip(decayed, 0.0, 1.0)
 
     def _adapt(self) -> None:
@@ -337,6 +361,25 @@ class PerkCampaignModel(mesa.Model):
         self.post_factor, self.quality_factor = dyn.gaming_factors(
             self.population.gaming, worst, b.gaming_post_boost, b.gaming_quality_loss,
             b.gaming_max_rate_factor, b.gaming_min_quality_factor)
+
+    # --- watching individual users (for explanations) -------------------------------------------
+
+    def watch(self, users: list[int]) -> None:
+        """Record, step by step, what happens to these users (see :meth:`note`)."""
+        for u in users:
+            if not 0 <= u < self.n:
+                raise IndexError(f"user {u} does not exist (0…{self.n - 1})")
+            self.watched.setdefault(int(u), [])
+
+    def note(self, phase: str, brand: Brand, arrays: dict[str, np.ndarray], **facts: Any) -> None:
+        """Append one record per watched user: the phase, the brand, their entries of
+        ``arrays`` and the shared ``facts``."""
+        for u, log in self.watched.items():
+            row = {"step": self.t, "phase": phase, "brand": brand.name, **facts}
+            for key, values in arrays.items():
+                v = values[u]
+                row[key] = v.item() if hasattr(v, "item") else v
+            log.append(row)
 
     # --- the step ------------------------------------------------------------------------------
 
@@ -354,6 +397,12 @@ class PerkCampaignModel(mesa.Model):
             self._adapt()  # 8
         for brand in self.brands:  # 9
             self.datacollector.add_table_row("steps", metrics.brand_metrics(self, brand))
+            if self.watched:
+                self.note("end", brand, {"score": self.score, "pout": self.pout[:, brand.index],
+                                         "perk": self.perk[:, brand.index],
+                                         "aware": self.aware[:, brand.index],
+                                         "adopted": self.adopted[:, brand.index],
+                                         "post_factor": self.post_factor})
         self.t += 1
         if self.t >= self.spec.steps:
             self.running = False

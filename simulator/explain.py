@@ -1,0 +1,251 @@
+"""Why one user did or did not get a perk (``perksim explain``).
+
+Runs are reproducible, so the explanation re-runs the user's replicate exactly (same seed,
+same scenario) while watching that user, then checks that the re-run gives the stored
+results before telling the story: their score and its parts, the bar they were measured
+against, their relevance and whether search could see them, what of the campaign they saw,
+and their pout over time.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .experiment import Task, replicate_seed, task_document
+from .loader import validate_document
+from .model import PerkCampaignModel
+
+SPARK = " ▁▂▃▄▅▆▇█"
+
+
+class ExplainError(ValueError):
+    """The folder, user, brand or variant asked for does not exist."""
+
+
+@dataclass
+class Explanation:
+    """Everything ``perksim explain`` says about one user and one brand."""
+
+    user: int
+    brand: str
+    variant: str
+    replicate: int
+    strategy: str
+    strategy_params: dict[str, Any]
+    profile: dict[str, Any]
+    allocation: dict[str, Any] | None
+    relevance: float
+    fan: bool
+    fan_cut: float
+    fan_quantile: float
+    seen: dict[str, int]
+    pout: list[tuple[int, float]]
+    pout_threshold: float
+    outcome: dict[str, Any]
+    consistent: bool
+
+    def to_text(self) -> str:
+        p, a, o = self.profile, self.allocation, self.outcome
+        lines = [
+            f"User {self.user} and brand {self.brand} "
+            f"(variant {self.variant}, replicate {self.replicate})",
+            "",
+            f"Who: {article(p['archetype'])} {p['archetype']} in {p['region']} with "
+            f"{p['followers']} followers, "
+            f"posting {p['post_rate']:.2f} times a day (quality {p['quality']:.2f}).",
+        ]
+        if a is None:
+            lines.append("The campaign never allocated perks in this run.")
+        else:
+            lines += [
+                f"Score when perks were handed out (step {a['step']}): {a['score']:.1f} "
+                f"— activity {a['activity']:.2f} posts/day, reach {p['followers']} followers, "
+                f"amplification {a['amplification']:.2f} (the score measures volume and reach, "
+                "not relevance).",
+                self._rule_sentence(a),
+            ]
+        got = "received a perk" if o["perk"] else "did not receive a perk"
+        if self.strategy == "outreach":
+            got = "was contacted" if o["perk"] else "was not contacted"
+        lines.append(f"Result: {got}.")
+        fan = (f"a fan (top {self._fan_share()} relevance)" if self.fan
+               else f"not a fan (fans have relevance ≥ {self.fan_cut:.2f})")
+        lines.append(f"Relevance to {self.brand}: {self.relevance:.2f} — {fan}.")
+        if a is not None:
+            if a["recent_posts"] > 0:
+                lines.append(
+                    f"Search could see them: {a['recent_posts']} recent posts, "
+                    f"{a['observed_topic']:.0%} about the brand's topic; observed relevance "
+                    f"{a['observed_relevance']:.2f}"
+                    + (f" (lowest picked: {a['lowest_picked_relevance']:.2f})."
+                       if a.get("lowest_picked_relevance") is not None else "."))
+            else:
+                lines.append("Search could not see them: no posts in the recent window.")
+        s = self.seen
+        lines.append(
+            f"What they saw of the campaign: {count(s['paid_seen'], 'paid mention')}, "
+            f"{count(s['displays_seen'], 'perk')} shown on profiles, heard of the programme "
+            f"{times(s['heard_of_programme'])}; {count(s['organic_seen'], 'organic mention')} "
+            f"and {count(s['negative_seen'], 'negative mention')}.")
+        lines.append(f"Aware of the brand: {'yes' if o['aware'] else 'no'}; "
+                     f"adopted: {'yes' if o['adopted'] else 'no'}.")
+        if self.pout:
+            values = [v for _, v in self.pout]
+            peak_step, peak = max(self.pout, key=lambda sv: sv[1])
+            lines.append(
+                f"Pout over time (0–1; pouting at ≥ {self.pout_threshold:g}): "
+                f"{sparkline(values)}  final {values[-1]:.2f}, peak {peak:.2f} at step {peak_step}.")
+        if not self.consistent:
+            lines.append("WARNING: the re-run did not reproduce the stored results; the folder "
+                         "may come from another version of perksim.")
+        return "\n".join(lines)
+
+    def _fan_share(self) -> str:
+        return f"{self.fan_quantile:.0%}"
+
+    def _rule_sentence(self, a: dict[str, Any]) -> str:
+        kind = self.strategy
+        if kind == "score_threshold":
+            bar = self.strategy_params.get("threshold", a.get("cutoff"))
+            gap = a["score"] - bar
+            where = (f"{-gap:.1f} points below it" if gap < 0 else f"{gap:.1f} points above it")
+            extra = ""
+            if gap >= 0 and not a["picked"]:
+                extra = (f"; {a['at_or_above_cutoff']} users passed for {a['budget']} perks, "
+                         f"so not everyone who passed got one")
+            return f"The rule: a score of at least {bar:g} — they were {where}{extra}."
+        if kind == "top_score":
+            low = a.get("lowest_picked_score")
+            return (f"The rule: the {a['budget']} highest scores; the lowest recipient scored "
+                    f"{low:.1f}, a gap of {a['score'] - low:+.1f}." if low is not None
+                    else "The rule: the highest scores.")
+        if kind in ("relevance", "outreach"):
+            return ("The rule: the users whose posts are most about the brand's topic"
+                    + (" (with at least median followers)" if kind == "outreach" else "") + ".")
+        if kind == "lottery":
+            chance = a["picked_count"] / max(a["eligible_count"], 1)
+            return (f"The rule: a lottery — {a['picked_count']} of {a['eligible_count']} "
+                    f"eligible users drawn at random, a chance of {chance:.1%} each.")
+        if kind == "hybrid":
+            return (f"The rule: a mix of score and observed relevance "
+                    f"(alpha {self.strategy_params.get('alpha')}).")
+        return f"The rule: strategy '{kind}'."
+
+
+def sparkline(values: list[float], width: int = 40) -> str:
+    """A text picture of values in [0, 1], at most ``width`` characters (maxima kept)."""
+    if len(values) > width:
+        chunks = np.array_split(np.asarray(values), width)
+        values = [float(c.max()) for c in chunks]
+    return "".join(SPARK[min(len(SPARK) - 1, round(v * (len(SPARK) - 1)))] for v in values)
+
+
+def article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def times(n: int) -> str:
+    return {0: "never", 1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def _read_tables(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        summary = pd.read_csv(folder / "summary.csv")
+    except (OSError, ValueError) as exc:
+        raise ExplainError(f"{folder} is not a complete results folder: {exc}") from None
+    return manifest, summary
+
+
+def explain(folder: str | Path, user: int, brand: str, variant: str | None = None,
+            replicate: int | None = None) -> Explanation:
+    """Explain user ``user``'s story with ``brand`` in a results folder (re-running exactly)."""
+    folder = Path(folder)
+    manifest, summary = _read_tables(folder)
+    variants = list(dict.fromkeys(summary["variant"]))
+    variant = variant or variants[0]
+    if variant not in variants:
+        raise ExplainError(f"no variant {variant!r} in {folder}; variants: {', '.join(variants)}")
+    rows = summary[summary["variant"] == variant]
+    replicate = int(rows["replicate"].min()) if replicate is None else replicate
+    rows = rows[rows["replicate"] == replicate]
+    if rows.empty:
+        raise ExplainError(f"no replicate {replicate} of variant {variant!r} in {folder}")
+    if brand not in set(rows["brand"]):
+        brands = ", ".join(dict.fromkeys(rows["brand"]))
+        raise ExplainError(f"no brand {brand!r} in {folder}; brands: {brands}")
+    document = manifest["resolved_scenario"]
+    params: tuple[tuple[str, Any], ...] = ()
+    point = None
+    if "point" in rows.columns:
+        first = rows.iloc[0]
+        point = int(first["point"])
+        param_cols = list(rows.columns[1:list(rows.columns).index("variant")])
+        params = tuple((c, _plain(first[c])) for c in param_cols)
+        rows = rows[rows["point"] == point]
+    task = Task(0, variant, replicate, point, params)
+    scenario = validate_document(task_document(document, task, document.get("variants") or {}),
+                                 file=str(folder / "manifest.json"), check_variants=False)
+    model = PerkCampaignModel(scenario, rng=replicate_seed(scenario.seed, replicate))
+    if not 0 <= user < model.n:
+        raise ExplainError(f"user {user} does not exist: ids run from 0 to {model.n - 1}")
+    model.watch([user])
+    model.run()
+    stored = rows[rows["brand"] == brand].iloc[0]
+    again = model.summary().set_index("brand").loc[brand]
+    consistent = all(np.isclose(float(stored[m]), float(again[m]), rtol=1e-8, equal_nan=True)
+                     for m in ("reach", "engaged_reach", "perks_given", "adopters"))
+    return _build(model, user, brand, variant, replicate, consistent)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _build(model: PerkCampaignModel, user: int, brand_name: str, variant: str, replicate: int,
+           consistent: bool) -> Explanation:
+    brand = next(b for b in model.brands if b.name == brand_name)
+    log = [r for r in model.watched[user] if r["brand"] == brand_name]
+    alloc_rows = [r for r in log if r["phase"] == "allocation"]
+    allocation = None
+    if alloc_rows:
+        picked_rows = [r for r in alloc_rows if r["picked"]]
+        allocation = dict((picked_rows or alloc_rows)[0])  # the wave that picked them, else the first
+    seen = {k: int(sum(r.get(k, 0) for r in log)) for k in
+            ("paid_seen", "displays_seen", "heard_of_programme", "organic_seen", "negative_seen")}
+    pout = [(r["step"], float(r["pout"])) for r in log if r["phase"] == "end"]
+    pop = model.population
+    parts = model.tracker.parts(model.graph.followers_count)
+    profile = {
+        "archetype": pop.archetype_names[pop.archetype[user]],
+        "region": pop.region_names[pop.region[user]],
+        "followers": int(model.graph.followers_count[user]),
+        "post_rate": float(pop.post_rate[user]), "quality": float(pop.quality[user]),
+        "activity": float(parts["activity"][user]),
+        "amplification": float(parts["amplification"][user]),
+        "final_score": float(model.score[user]),
+    }
+    c = brand.index
+    outcome = {"perk": int(model.perk[user, c]), "aware": bool(model.aware[user, c]),
+               "adopted": bool(model.adopted[user, c]), "pout": float(model.pout[user, c])}
+    fans = brand.relevance[brand.fans]
+    return Explanation(
+        user=user, brand=brand_name, variant=variant, replicate=replicate,
+        strategy=brand.strategy.name,
+        strategy_params=brand.strategy.params.model_dump(exclude={"kind"}),
+        profile=profile, allocation=allocation, relevance=float(brand.relevance[user]),
+        fan=bool(brand.fans[user]), fan_cut=float(fans.min()) if fans.size else float("nan"),
+        fan_quantile=model.spec.behaviour.fan_quantile,
+        seen=seen, pout=pout, pout_threshold=model.spec.behaviour.pout_threshold,
+        outcome=outcome, consistent=consistent,
+    )
