@@ -80,8 +80,8 @@ class Explanation:
         if a is not None:
             if a["recent_posts"] > 0:
                 lines.append(
-                    f"Search could see them: {a['recent_posts']} recent posts, "
-                    f"{a['observed_topic']:.0%} about the brand's topic; observed relevance "
+                    f"Search could see them: {a['recent_posts']} recent posts whose topics match "
+                    f"the brand's at {a['observed_topic']:.2f} (cosine, 0–1); observed relevance "
                     f"{a['observed_relevance']:.2f}"
                     + (f" (lowest picked: {a['lowest_picked_relevance']:.2f})."
                        if a.get("lowest_picked_relevance") is not None else "."))

@@ -1,4 +1,4 @@
-"""Per-step observations for every brand (docs/model.md §6).
+"""Per-step observations for every brand (docs/model.md §8).
 
 Each reporter is a small named function of the model and a brand; ``brand_metrics`` gathers
 them into one row of the tidy ``steps`` table.
@@ -15,14 +15,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 NAN = float("nan")
 
-# The columns of steps.csv / summary.csv, in order. The metric names are those of §6.
+# The columns of steps.csv / summary.csv, in order. The metric names are those of docs/model.md §8.
 METRICS = [
     "reach", "reach_organic", "reach_paid", "engaged_reach", "adopters",
     "mentions_paid", "mentions_organic", "mentions_negative", "authenticity",
     "recipient_fit", "perks_given", "cost", "cost_per_engaged_reach", "fan_coverage",
     "pout_mean", "pout_fans", "pouting_share", "coverage_ratio", "reach_maximin",
     "score_mean", "gaming_share",
-    # additional observations, documented in docs/model.md §6
+    # additional observations, documented in docs/model.md §8
     "reach_negative", "contacts", "fans",
 ]
 STEP_COLUMNS = ["step", "brand", *METRICS]

@@ -77,7 +77,7 @@ class Brand(mesa.Agent):
         candidates = Candidates(
             score=m.score.copy(),
             observed_relevance=topic * self.region_factor,
-            followers=m.graph.followers_count,
+            followers=m.graph.followers_count.copy(),
             eligible=eligible,
             observed_topic=topic,
         )
@@ -142,9 +142,16 @@ class PerkCampaignModel(mesa.Model):
     """
 
     def __init__(self, scenario: Scenario, rng: int | np.random.SeedSequence | None = None):
-        seed = scenario.seed if rng is None else rng
-        if isinstance(seed, (int, np.integer)):
-            seed = np.random.SeedSequence(int(seed))
+        """``rng``: a master seed (int; default the scenario's), run as replicate 0 of that
+        seed — the same run as ``perksim run --seed`` — or a ``SeedSequence`` (e.g.
+        ``simulator.replicate_seed(seed, r)`` for replicate r), which is copied, not consumed."""
+        if rng is None or isinstance(rng, (int, np.integer)):
+            seed = np.random.SeedSequence(int(scenario.seed if rng is None else rng), spawn_key=(0,))
+        elif isinstance(rng, np.random.SeedSequence):
+            seed = np.random.SeedSequence(rng.entropy, spawn_key=rng.spawn_key,
+                                          pool_size=rng.pool_size)
+        else:
+            raise TypeError("rng must be an int seed or a numpy.random.SeedSequence")
         super().__init__(rng=seed)
         self.spec = scenario
         self.seed_sequence = seed
@@ -222,7 +229,14 @@ class PerkCampaignModel(mesa.Model):
             self._post_and_engage()
             self.t += 1
         self.t = 0
-        return fit_score_map(self._raw_score(), self.spec.score.calibration)
+        calibration = self.spec.score.calibration
+        score_map = fit_score_map(self._raw_score(), calibration)
+        if self.spec.score.weights.network > 0:
+            # the network term depends on the scores themselves: iterate to a consistent map
+            for _ in range(5):
+                self.score = score_map(self._raw_score())
+                score_map = fit_score_map(self._raw_score(), calibration)
+        return score_map
 
     def observed_topic(self, brand: Brand) -> np.ndarray:
         """How much users' recent posts are about the brand's topic, as search sees it (§5.2).
@@ -248,7 +262,7 @@ class PerkCampaignModel(mesa.Model):
         if new.size:
             camp = brand.campaign
             if brand.strategy.paid:
-                p = dyn.mention_probability_paid(rel[new], b.base_paid, b.policy_paid[camp.mention],
+                p = dyn.mention_probability_paid(rel[new], b.base_paid, getattr(b.policy_paid, camp.mention),
                                                  camp.exclusivity, b.exclusivity_boost)
                 paid_authors = new[rng.random(new.size) < p]
             else:
@@ -419,7 +433,7 @@ class PerkCampaignModel(mesa.Model):
     # --- looking at the results -----------------------------------------------------------------
 
     def steps_frame(self) -> pd.DataFrame:
-        """Tidy per-step metrics: one row per step × brand (names as docs/model.md §6)."""
+        """Tidy per-step metrics: one row per step × brand (names as docs/model.md §8)."""
         return self.datacollector.get_table_dataframe("steps")
 
     def summary(self) -> pd.DataFrame:

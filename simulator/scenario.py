@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import strategies
 
@@ -176,6 +176,13 @@ class ScoreCalibration(StrictModel):
     top_score: Annotated[float, Field(gt=1.0, lt=100.0)] = 63.0
     top_share: Annotated[float, Field(gt=0.0, lt=0.5)] = 0.05
 
+    @model_validator(mode="after")
+    def _top_above_mean(self) -> ScoreCalibration:
+        if self.top_score <= self.mean:
+            raise ValueError(f"top_score ({self.top_score:g}) must be above mean ({self.mean:g}): "
+                             "top_share of users score at least top_score")
+        return self
+
 
 class Score(StrictModel):
     """The Klout-like score (docs/model.md §5.1)."""
@@ -184,6 +191,14 @@ class Score(StrictModel):
     warmup: Annotated[int, Field(ge=1, le=1000)] = 28
     weights: ScoreWeights = Field(default_factory=ScoreWeights)
     calibration: ScoreCalibration = Field(default_factory=ScoreCalibration)
+
+
+class PolicyPaid(StrictModel):
+    """How much each mention policy makes a recipient post a paid mention (§5.3)."""
+
+    none: UnitFloat = 0.1
+    recommended: UnitFloat = 0.4
+    required: UnitFloat = 0.9
 
 
 class Behaviour(StrictModel):
@@ -196,9 +211,8 @@ class Behaviour(StrictModel):
     base_engage: UnitFloat = 1.0
     publicity: UnitFloat = Field(0.02, description="chance per step to hear of the programme")
     base_paid: UnitFloat = 1.0
-    policy_paid: dict[Literal["none", "recommended", "required"], UnitFloat] = Field(
-        default_factory=lambda: {"none": 0.1, "recommended": 0.4, "required": 0.9}
-    )
+    policy_paid: PolicyPaid = Field(default_factory=lambda: PolicyPaid(),
+                                    description="paid-mention factor of each mention policy")
     exclusivity_boost: NonNegFloat = 0.5
     base_organic: UnitFloat = 0.3
     enthusiasm_decay: UnitFloat = 0.8
@@ -224,7 +238,7 @@ class Behaviour(StrictModel):
 
 
 class Processes(StrictModel):
-    """Switches for whole submodels (turn off for the reduction checks, docs/model.md §7)."""
+    """Switches for whole submodels (turn off for the reduction checks, docs/model.md §10)."""
 
     posting: bool = True
     pout: bool = True

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from simulator import PerkCampaignModel, experiment, load_scenario
+from simulator import PerkCampaignModel, experiment, load_scenario, replicate_seed
 from simulator.cli import cli
 
 ROOT = Path(__file__).parents[1]
@@ -130,9 +130,19 @@ def test_model_without_rng_uses_the_scenario_seed():
     pd.testing.assert_frame_equal(a.steps_frame(), b.steps_frame())
 
 
-def test_integer_rng_equals_its_seed_sequence():
+def test_integer_rng_is_replicate_0_of_that_master_seed():
+    """PerkCampaignModel(sc, rng=9) is the run `perksim run --seed 9` makes."""
     sc = small_scenario()
-    a, b = run_model(sc, 9), run_model(sc, np.random.SeedSequence(9))
+    a, b = run_model(sc, 9), run_model(sc, replicate_seed(9, 0))
+    pd.testing.assert_frame_equal(a.steps_frame(), b.steps_frame())
+    default = run_model(sc.model_copy(update={"seed": 9}), None)
+    pd.testing.assert_frame_equal(a.steps_frame(), default.steps_frame())
+
+
+def test_a_seed_sequence_is_not_consumed_by_a_model():
+    sc = small_scenario()
+    seq = replicate_seed(5, 2)
+    a, b = run_model(sc, seq), run_model(sc, seq)
     pd.testing.assert_frame_equal(a.steps_frame(), b.steps_frame())
 
 

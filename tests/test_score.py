@@ -74,13 +74,15 @@ def test_score_rises_with_reactions_per_post_and_distinct_reactors_through_the_f
         make_scenario):
     model = PerkCampaignModel(make_scenario(), rng=0)
     weights = ScoreWeights()
-    followers = np.full(3, 200.0)
-    posts = np.full(3, 10.0)
+    # ordinary users (not saturating the 1–100 scale): 20 followers, one post a day
+    followers = np.full(3, 20.0)
+    posts = np.full(3, 1.0)
     # user 0: few reactions; user 1: more reactions per post; user 2: same, more distinct reactors
-    reactions = np.array([20.0, 100.0, 100.0])
-    distinct = np.array([10.0, 10.0, 80.0])
+    reactions = np.array([1.0, 4.0, 4.0])
+    distinct = np.array([1.0, 1.0, 4.0])
     raw = raw_score(posts, followers, amplification(reactions, distinct, posts), 0.0, weights)
     score = model.score_map(raw)
+    assert score[2] < 100  # not clipped, so the comparison means something
     assert score[0] < score[1] < score[2]
 
 
