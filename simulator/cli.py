@@ -193,6 +193,8 @@ def _executor_options(f: Callable) -> Callable:
                           "without it a local Dask cluster is started)."),
         click.option("--resume", type=click.Path(file_okay=False, exists=True, path_type=Path),
                      metavar="RESULTS_DIR", help="Continue an interrupted experiment (*.partial)."),
+        click.option("--report", "with_report", is_flag=True,
+                     help="Also write the teaching report (report.html, report.md)."),
     ]):
         f = option(f)
     return f
@@ -213,9 +215,12 @@ def _draw(folder: Path) -> list[Path]:
               help="Independent replicates (seeds spawned from the master seed).")
 @click.option("--replicate", type=click.IntRange(min=0), metavar="R",
               help="Run replicate R alone (reproduces replicate R of compare/sweep exactly).")
+@click.option("--report", "with_report", is_flag=True,
+              help="Also write the teaching report (report.html, report.md).")
 @_common
-def run(scenario: Path, variant: str | None, replicates: int, replicate: int | None, seed: int | None,
-        steps: int | None, overrides: tuple[str, ...], out: Path) -> None:
+def run(scenario: Path, variant: str | None, replicates: int, replicate: int | None,
+        with_report: bool, seed: int | None, steps: int | None, overrides: tuple[str, ...],
+        out: Path) -> None:
     """Run SCENARIO and write a results folder.
 
     SCENARIO is a scenario file, or the name of a bundled one (see `perksim list`).
@@ -251,6 +256,8 @@ def run(scenario: Path, variant: str | None, replicates: int, replicate: int | N
         click.echo(format_comparison(result.comparison, SUMMARY_METRICS))
     _report_failures(result)
     click.echo(f"results: {folder}")
+    if with_report:
+        _write_report(folder)
     if len(result.failures):
         sys.exit(1)
 
@@ -262,7 +269,8 @@ def _report_failures(result: ExperimentResult) -> None:
 
 def _experiment(kind: str, scenario: Path | None, replicates: int | None, variants: tuple[str, ...],
                 executor: str, workers: int | None, scheduler: str | None, resume: Path | None,
-                seed: int | None, steps: int | None, overrides: tuple[str, ...], out: Path) -> None:
+                seed: int | None, steps: int | None, overrides: tuple[str, ...], out: Path,
+                with_report: bool = False) -> None:
     """compare and sweep: a resumable experiment written into <run-id>.partial until done."""
     if resume is not None:
         if scenario is not None or overrides or seed is not None or steps is not None:
@@ -339,6 +347,8 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
     click.echo(f"results: {folder}")
     if figures:
         click.echo("figures: " + ", ".join(p.name for p in figures if p.suffix == ".png"))
+    if with_report:
+        _write_report(folder)
     if len(result.failures):
         sys.exit(1)
 
@@ -360,12 +370,12 @@ def _parse_time(text: str):
 @_executor_options
 @_common
 def compare(scenario: Path | None, replicates: int | None, variants: tuple[str, ...], executor: str,
-            workers: int | None, scheduler: str | None, resume: Path | None, seed: int | None,
-            steps: int | None, overrides: tuple[str, ...], out: Path) -> None:
+            workers: int | None, scheduler: str | None, resume: Path | None, with_report: bool,
+            seed: int | None, steps: int | None, overrides: tuple[str, ...], out: Path) -> None:
     """Run SCENARIO's variants side by side with paired seeds; write tables with 95% CIs and
     figures."""
     _experiment("compare", scenario, replicates, variants, executor, workers, scheduler, resume,
-                seed, steps, overrides, out)
+                seed, steps, overrides, out, with_report)
 
 
 @cli.command()
@@ -373,11 +383,11 @@ def compare(scenario: Path | None, replicates: int | None, variants: tuple[str, 
 @_executor_options
 @_common
 def sweep(scenario: Path | None, replicates: int | None, variants: tuple[str, ...], executor: str,
-          workers: int | None, scheduler: str | None, resume: Path | None, seed: int | None,
-          steps: int | None, overrides: tuple[str, ...], out: Path) -> None:
+          workers: int | None, scheduler: str | None, resume: Path | None, with_report: bool,
+          seed: int | None, steps: int | None, overrides: tuple[str, ...], out: Path) -> None:
     """Run SCENARIO's sweep: grid points × variants × replicates, one tidy table."""
     _experiment("sweep", scenario, replicates, variants, executor, workers, scheduler, resume,
-                seed, steps, overrides, out)
+                seed, steps, overrides, out, with_report)
 
 
 @cli.command()
@@ -388,6 +398,43 @@ def plot(results_dir: Path) -> None:
         _bad_input(f"{results_dir} has no summary.csv: is it a results folder of perksim?")
     for path in plot_run(results_dir):
         click.echo(str(path))
+
+
+@cli.command()
+@click.argument("results_dirs", nargs=-1, required=True, metavar="RESULTS_DIR...",
+                type=click.Path(file_okay=False, exists=True, path_type=Path))
+def report(results_dirs: tuple[Path, ...]) -> None:
+    """Write the teaching report (report.html, self-contained, and report.md) of results folders."""
+    for folder in results_dirs:
+        if not (folder / "summary.csv").is_file() or not (folder / "manifest.json").is_file():
+            _bad_input(f"{folder} is not a complete results folder of perksim "
+                       "(no summary.csv or manifest.json)")
+    for folder in results_dirs:
+        _write_report(folder)
+
+
+def _write_report(folder: Path) -> None:
+    from .report import write_report
+
+    html, md = write_report(folder)
+    click.echo(f"report: {html}\nmarkdown: {md}")
+
+
+@cli.command()
+@_scenario_arg(required=False)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8765, show_default=True)
+def dashboard(scenario: Path | None, host: str, port: int) -> None:
+    """The interactive classroom dashboard (default scenario: klout_pout); prints its address."""
+    if scenario is not None:
+        _load(scenario, [])
+    try:
+        from .app import serve
+    except ImportError as exc:
+        click.echo(f"error: the dashboard needs its extra: pip install 'perksim[dashboard]' ({exc})",
+                   err=True)
+        sys.exit(1)
+    serve(str(scenario) if scenario else None, host=host, port=port)
 
 
 @cli.command()
