@@ -95,3 +95,18 @@ def test_scenarios_share_one_base_population():
         doc = yaml.safe_load(path.read_text())
         assert doc["extends"] == "base/city.yaml", path.name
     assert base["population"]["size"] == 3000
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_every_bundled_scenario_gets_its_figures(path, tmp_path):
+    """compare (or sweep, where the scenario has one) → tables → figures, small and quick."""
+    kind = "sweep" if load_scenario(path).sweep is not None else "compare"
+    result = CliRunner().invoke(cli, [kind, str(path), "--replicates", "2", "--executor", "serial",
+                                      "--set", "population.size=300", "--steps", "24",
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    [folder] = list((tmp_path / path.stem).iterdir())
+    pngs = {p.stem for p in (folder / "figures").glob("*.png")}
+    assert any(p.startswith("tradeoff") for p in pngs), pngs
+    assert any(p.startswith(("final_metrics", "sweep_")) for p in pngs), pngs
+    assert {p.stem for p in (folder / "figures").glob("*.svg")} == pngs
