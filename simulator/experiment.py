@@ -24,13 +24,12 @@ import pandas as pd
 from scipy import stats
 
 from .model import PerkCampaignModel
-from .scenario import Scenario, dotted, parse_field_path
+from .scenario import Scenario, parse_field_path
 
 STREAMS = ("graph", "population", "dynamics")  # the model's spawned streams, in order
 SWEEP_STREAM = 2**31 - 1  # spawn key of the stream that draws Latin-hypercube samples
 BASE_VARIANT = "base"
 NETWORK_MAX_USERS = 3000  # edges.csv (for the network picture) only for graphs this small
-KEY_COLUMNS = ["variant", "replicate"]
 
 
 def replicate_seed(seed: int, replicate: int) -> np.random.SeedSequence:
@@ -295,11 +294,6 @@ def users_wanted(task: Task, tasks: list[Task]) -> bool:
     """Per-user tables are kept for replicate 0 of each variant (of the first sweep point)."""
     first_point = tasks[0].point if tasks else None
     return task.replicate == 0 and task.point == first_point
-
-
-def dotted_param(key: str) -> str:
-    """A swept path in its canonical spelling, as used for table columns."""
-    return dotted(parse_field_path(key))
 
 
 def normalise(frame: pd.DataFrame) -> pd.DataFrame:

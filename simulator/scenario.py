@@ -312,9 +312,6 @@ class Scenario(StrictModel):
         default_factory=dict, description="named alternatives: {name: {field.path: value}}")
     sweep: Sweep | None = None
 
-    def topic_index(self, topic: str) -> int:
-        return self.population.topics.index(topic)
-
     def to_document(self) -> dict[str, Any]:
         """The resolved scenario as plain data (what ``scenario.yaml`` of a run holds)."""
         return self.model_dump(mode="json")
