@@ -228,6 +228,17 @@ def _label(frame: pd.DataFrame, labels: dict[str, Any]) -> pd.DataFrame:
 # --- statistics ---------------------------------------------------------------------------------
 
 
+def ci_half_width(sd: np.ndarray | float, n: np.ndarray | float, level: float = 0.95) -> np.ndarray:
+    """Half-width of the t-interval of a mean, ``t_{(1+level)/2, n-1} · sd / √n``; NaN for n < 2.
+
+    The one definition of the intervals in comparison.csv and in the figures.
+    """
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
+        return np.where(n > 1, t * np.asarray(sd, dtype=float) / np.sqrt(n), np.nan)
+
+
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float, int]:
     """Mean, standard deviation and the t-interval of the mean of the finite values."""
     v = np.asarray(values, dtype=float)
@@ -239,7 +250,7 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     if n == 1:
         return (mean, np.nan, np.nan, np.nan, 1)
     sd = float(v.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n))
+    half = float(ci_half_width(sd, n, level))
     return (mean, sd, mean - half, mean + half, n)
 
 

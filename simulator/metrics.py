@@ -34,10 +34,9 @@ def _ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den else NAN
 
 
-def group_rates(mask: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """Share of each (non-empty) group for which ``mask`` holds."""
-    size = np.bincount(groups, minlength=n_groups)
-    hit = np.bincount(groups, weights=mask.astype(float), minlength=n_groups)
+def group_rates(mask: np.ndarray, groups: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Share of each (non-empty) group for which ``mask`` holds; ``size`` = group sizes."""
+    hit = np.bincount(groups, weights=mask.astype(float), minlength=size.size)
     keep = size > 0
     return hit[keep] / size[keep]
 
@@ -46,20 +45,14 @@ def coverage_ratio(model: PerkCampaignModel, selected: np.ndarray) -> float:
     """min/max perk rate across archetypes and across regions (the lower of the two); 1 = even."""
     if not selected.any():
         return NAN
-    pop = model.population
-    ratios = []
-    for groups, k in ((pop.archetype, len(pop.archetype_names)), (pop.region, len(pop.region_names))):
-        rates = group_rates(selected, groups, k)
-        ratios.append(rates.min() / rates.max())
+    ratios = [rates.min() / rates.max() for rates in
+              (group_rates(selected, g, size) for g, size in model.population.groupings)]
     return float(min(ratios))
 
 
 def reach_maximin(model: PerkCampaignModel, reached: np.ndarray) -> float:
     """Lowest reached fraction over archetype and region groups (Fish et al. 2019)."""
-    pop = model.population
-    lows = [group_rates(reached, pop.archetype, len(pop.archetype_names)).min(),
-            group_rates(reached, pop.region, len(pop.region_names)).min()]
-    return float(min(lows))
+    return float(min(group_rates(reached, g, size).min() for g, size in model.population.groupings))
 
 
 def brand_metrics(model: PerkCampaignModel, brand: Brand) -> dict[str, object]:

@@ -37,8 +37,8 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from scipy import stats
 
+from .experiment import ci_half_width
 from .metrics import METRICS
 
 # Okabe & Ito (2008): distinguishable with the common forms of colour blindness; yellow and
@@ -161,10 +161,8 @@ def interval_table(frame: pd.DataFrame, by: Sequence[str], value: str,
     values = frame[value].astype(float).replace([np.inf, -np.inf], np.nan)
     grouped = values.groupby([frame[c] for c in by], sort=False, dropna=False)
     out = grouped.agg(["mean", "std", "count"]).reset_index().rename(columns={"count": "n"})
-    n = out["n"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = stats.t.ppf(0.5 + confidence / 2, np.where(n > 1, n - 1, np.nan))
-        out["half"] = np.where(n > 1, t * out["std"].to_numpy(dtype=float) / np.sqrt(n), np.nan)
+    out["half"] = ci_half_width(out["std"].to_numpy(dtype=float), out["n"].to_numpy(dtype=float),
+                                confidence)
     out["low"] = out["mean"] - out["half"]
     out["high"] = out["mean"] + out["half"]
     return out.drop(columns="std")

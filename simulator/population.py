@@ -5,6 +5,7 @@ Every draw comes from the generator passed in; nothing here touches global rando
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,12 @@ class Population:
     @property
     def size(self) -> int:
         return int(self.archetype.size)
+
+    @functools.cached_property
+    def groupings(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(labels, group sizes) for the fairness groups: archetypes, then regions."""
+        return [(self.archetype, np.bincount(self.archetype, minlength=len(self.archetype_names))),
+                (self.region, np.bincount(self.region, minlength=len(self.region_names)))]
 
 
 def exact_counts(shares: np.ndarray, n: int) -> np.ndarray:
