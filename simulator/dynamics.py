@@ -9,6 +9,18 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+POUT_SOURCES = ("mentions", "displays", "publicity")  # what a user saw of the perks (§5.5)
+# How an adopter was persuaded (the model's ``origin``): not adopted; by fans' own talk (or an
+# adopter it persuaded); by the campaign directly (a paid mention or an outreach contact's
+# mention); by the campaign through a chain of adopters (two or more steps from a seed).
+ORIGIN_NONE, ORIGIN_TALK, ORIGIN_CAMPAIGN, ORIGIN_CHAIN = 0, 1, 2, 3
+ORIGINS = ("none", "talk", "campaign", "chain")
+# the exposure kinds credited by attribute_adoptions, in order — paid, seed (outreach contact),
+# chain1 (an adopter the campaign persuaded directly), chain2 (through a chain), talk — and
+# the origin each gives the adopter
+CAUSE_ORIGIN = np.array([ORIGIN_CAMPAIGN, ORIGIN_CAMPAIGN, ORIGIN_CHAIN, ORIGIN_CHAIN, ORIGIN_TALK],
+                        dtype=np.int8)
+
 
 def view_probability(followers: np.ndarray, v0: float, beta: float) -> np.ndarray:
     """Limited attention: chance a given follower sees one post, ``min(1, v0·followers^−β)`` (§5.4)."""
@@ -103,9 +115,41 @@ def sample_exposures(followers: sp.csr_array, authors: np.ndarray, view: np.ndar
 
 
 def mention_probability_paid(fit: np.ndarray, base_paid: float, policy: float,
-                             exclusivity: float, exclusivity_boost: float) -> np.ndarray:
-    """p_paid = base_paid · policy · fit · (1 + exclusivity_boost · exclusivity), ≤ 1 (§5.3)."""
-    return np.clip(base_paid * policy * fit * (1 + exclusivity_boost * exclusivity), 0.0, 1.0)
+                             exclusivity: float, exclusivity_boost: float,
+                             transparency: float = 0.0, target_loss: float = 0.0) -> np.ndarray:
+    """p_paid = base_paid · policy · fit · (1 + boost·ε) · (1 − T·target_loss), in [0, 1] (§5.3).
+
+    Clear rules make a perk feel earned rather than a gift, which dampens the recipients'
+    positive response (Steinhoff & Palmatier 2016): the factor (1 − T·target_loss).
+    """
+    p = (base_paid * policy * fit * (1 + exclusivity_boost * exclusivity)
+         * (1 - transparency * target_loss))
+    return np.clip(p, 0.0, 1.0)
+
+
+def talk_probability(posts: np.ndarray, rel: np.ndarray, brand_talk: float,
+                     pout: np.ndarray) -> np.ndarray:
+    """Fans' own brand talk (§5.3): each post mentions the brand with brand_talk · rel_ib,
+    and a pouting user talks less, × (1 − pout_ib): ``1 − (1 − brand_talk·rel)^posts``."""
+    per_post = np.clip(brand_talk * rel, 0.0, 1.0)
+    return -np.expm1(posts * np.log1p(-np.minimum(per_post, 1 - 1e-12))) * (1.0 - pout)
+
+
+def attribute_adoptions(counts: list[np.ndarray], persuasion: list[float], base: np.ndarray,
+                        rng: np.random.Generator) -> np.ndarray:
+    """Which kind of exposure persuaded each new adopter (index into ``counts``) (§5.4).
+
+    Each exposure is an independent chance, so the adoption is credited to kind k with
+    probability h_k / Σ h, the kind's share of the hazard h_k = −x_k · log(1 − c·π_k).
+    ``counts`` and ``base`` (c = s·rel·affinity) are for the new adopters only.
+    """
+    if base.size == 0:
+        return np.empty(0, dtype=np.int64)
+    hazard = np.stack([x * -np.log1p(-np.clip(base * pi, 0.0, 1 - 1e-12))
+                       for x, pi in zip(counts, persuasion, strict=True)], axis=1)
+    cumulative = np.cumsum(hazard, axis=1)
+    u = rng.random(base.size) * cumulative[:, -1]
+    return np.minimum((cumulative <= u[:, None]).sum(axis=1), len(counts) - 1)
 
 
 def adoption_probability(susceptibility: np.ndarray, rel: np.ndarray, affinity: np.ndarray,
@@ -129,15 +173,41 @@ def closeness(score: np.ndarray, cutoff: float | None, scale: float) -> np.ndarr
     return np.exp(-np.maximum(cutoff - score, 0.0) / scale)
 
 
+def entitlement(fanness: np.ndarray, closeness: np.ndarray, entitlement_fan: float,
+                transparency: float, relief: float) -> np.ndarray:
+    """entitled_i = [1 − (1 − e_fan·fanness_i)(1 − closeness_i)] · (1 − T·relief) (§5.5).
+
+    Being a fan and having almost made it are two reasons to feel entitled, combined as
+    independent reasons: a fan far from any bar feels ``entitlement_fan``, a fan who almost
+    made it feels more, up to 1. Transparent rules relieve both.
+    """
+    return (1.0 - (1.0 - entitlement_fan * fanness) * (1.0 - closeness)) * (1.0 - transparency * relief)
+
+
 def pout_increment(visible: np.ndarray, sensitivity: np.ndarray, want: np.ndarray,
-                   entitled: np.ndarray, kappa: float, amplification: float) -> np.ndarray:
-    """ρ_i · (1 − exp(−κ·visible_i)) · amplification · want_i · entitled_i (§5.5)."""
-    return sensitivity * -np.expm1(-kappa * visible) * amplification * want * entitled
+                   entitled: np.ndarray, kappa: float, factor: float) -> np.ndarray:
+    """ρ_i · (1 − exp(−κ·visible_i)) · factor · want_i · entitled_i (§5.5); ``factor`` is
+    (1 + exclusivity_pout · ε_b), the effect of an exclusive framing on bystanders."""
+    return sensitivity * -np.expm1(-kappa * visible) * factor * want * entitled
 
 
-def gaming_factors(gaming: np.ndarray, pout: np.ndarray, post_boost: float, quality_loss: float,
-                   max_rate: float, min_quality: float) -> tuple[np.ndarray, np.ndarray]:
-    """Score chasing (§5.6): post rate × (1 + γ·g·pout), quality × (1 − δ·g·pout), bounded."""
+def split_by_source(total: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """Split each user's ``total`` over the columns of ``sources`` in proportion to them.
+
+    Used to attribute a pout increment to what the user saw (§5.5); rows without any
+    source get zeros.
+    """
+    seen = sources.sum(axis=1, keepdims=True)
+    return np.divide(total[:, None] * sources, seen, out=np.zeros(sources.shape, dtype=float),
+                     where=seen > 0)
+
+
+def gaming_factors(gaming: np.ndarray, pout: np.ndarray, post_boost: float, reciprocity: float,
+                   quality_loss: float, max_rate: float,
+                   min_quality: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Score chasing (§5.6), driven by g·pout: post rate × (1 + γ·drive), bounded; reactions
+    elicited by reciprocity × (1 + r·drive); quality × (1 − δ·drive), bounded."""
     drive = gaming * pout
     return (np.minimum(max_rate, 1.0 + post_boost * drive),
+            1.0 + reciprocity * drive,
             np.maximum(min_quality, 1.0 - quality_loss * drive))

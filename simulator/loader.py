@@ -24,6 +24,7 @@ from .graphs import EdgeListError, read_edgelist
 from .scenario import (
     MAX_USERS,
     NATIONAL,
+    RENAMED,
     TOLERANCE,
     Campaign,
     Population,
@@ -347,6 +348,9 @@ def _model_at(loc: tuple[Any, ...], data: Any) -> type[BaseModel] | None:
 def _unknown_key(loc: tuple[Any, ...], data: Any) -> str:
     key = str(loc[-1]) if loc else ""
     model = _model_at(loc[:-1], data)
+    renamed = RENAMED.get((model.__name__, key)) if model else None
+    if renamed:
+        return f"'{key}' has been replaced: write {renamed}"
     allowed = sorted(set(model.model_fields) - {"kind"}) if model else []
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""

@@ -6,25 +6,120 @@ them into one row of the tidy ``steps`` table.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .dynamics import ORIGIN_CAMPAIGN, ORIGIN_CHAIN
+from .dynamics import closeness as dyn_closeness
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import Brand, PerkCampaignModel
 
 NAN = float("nan")
 
-# The columns of steps.csv / summary.csv, in order. The metric names are those of docs/model.md §8.
-METRICS = [
-    "reach", "reach_organic", "reach_paid", "engaged_reach", "adopters",
-    "mentions_paid", "mentions_organic", "mentions_negative", "authenticity",
-    "recipient_fit", "perks_given", "cost", "cost_per_engaged_reach", "fan_coverage",
-    "pout_mean", "pout_fans", "pouting_share", "coverage_ratio", "reach_maximin",
-    "score_mean", "gaming_share",
-    # additional observations, documented in docs/model.md §8
-    "reach_negative", "contacts", "fans",
-]
+
+@dataclass(frozen=True)
+class Metric:
+    """What one metric is: the single place its name, words and direction are declared.
+
+    ``better``: +1 more is better, −1 less is better, 0 neither (a quantity, not a goal).
+    ``kind``: ``count`` (users, mentions, perks), ``share`` (0–1), ``cost`` or ``score`` —
+    every metric is ≥ 0, and shares are ≤ 1.
+    """
+
+    name: str
+    label: str
+    unit: str
+    better: int
+    words: str
+    kind: str = "count"
+    headline: bool = False
+
+    @property
+    def upper(self) -> float:
+        """The largest value the metric can take (inf when unbounded)."""
+        return 1.0 if self.kind == "share" else 100.0 if self.kind == "score" else float("inf")
+
+
+CATALOGUE: tuple[Metric, ...] = (
+    Metric("reach", "Reach (campaign's own positive mentions)", "users", +1,
+           "users reached by the campaign's own mentions taken as positive (paid, or organic "
+           "from people it recruited) — complaints and fans' own talk not included", headline=True),
+    Metric("reach_organic", "Organic reach of the campaign", "users", +1,
+           "users reached by organic mentions the campaign caused (outreach contacts and the "
+           "adopters it persuaded)"),
+    Metric("reach_paid", "Paid reach", "users", 0, "users reached by a paid mention"),
+    Metric("reach_all", "All exposure (incl. complaints and fans' talk)", "users", 0,
+           "users exposed to any mention of the brand: the campaign's, fans' own talk and "
+           "complaints — not a success measure"),
+    Metric("engaged_reach", "Engaged reach (fans reached, not recipients)", "users", +1,
+           "fans reached by the campaign's own positive mentions while holding no perk "
+           "(recipients are counted in fan_coverage)",
+           headline=True),
+    Metric("adopters", "Adopters, all", "users", +1,
+           "users who adopted, whatever persuaded them (fans' own talk included)", headline=True),
+    Metric("adopters_campaign", "Adopters the campaign persuaded", "users", +1,
+           "users the campaign persuaded, directly or through a chain of adopters", headline=True),
+    Metric("chain_share", "Chain adoptions (depth ≥ 2)", "share, 0–1", 0,
+           "share of the campaign's adopters persuaded through a chain (two or more steps "
+           "from a seed)", kind="share"),
+    Metric("mentions_paid", "Paid mentions, cumulative", "mentions", 0, "paid mentions posted"),
+    Metric("mentions_organic", "Organic mentions, cumulative", "mentions", +1,
+           "organic mentions posted (fans' own talk, adopters, outreach contacts)"),
+    Metric("mentions_negative", "Negative mentions, cumulative", "mentions", -1,
+           "complaints posted by pouting users"),
+    Metric("authenticity", "Authenticity (organic share of positive exposures)", "share, 0–1", +1,
+           "share of the brand's positive exposures that were organic rather than paid",
+           kind="share", headline=True),
+    Metric("recipient_fit", "Recipient fit (mean relevance of recipients)", "relevance, 0–1", +1,
+           "mean relevance of the recipients to the brand", kind="share", headline=True),
+    Metric("perks_given", "Perks given", "perks", 0, "perks handed out"),
+    Metric("cost", "Cost", "cost units", -1, "what the perks (or contacts) cost", kind="cost"),
+    Metric("cost_per_engaged_reach", "Cost per engaged fan", "cost units per user", -1,
+           "cost per fan reached", kind="cost", headline=True),
+    Metric("cost_per_adopter", "Cost per adopter persuaded", "cost units per user", -1,
+           "cost per adopter the campaign persuaded", kind="cost"),
+    Metric("fan_coverage", "Fan coverage (share of fans given a perk)", "share, 0–1", +1,
+           "share of the brand's fans who received a perk", kind="share"),
+    Metric("pout_mean", "Pout of the excluded", "mean pout, 0–1", -1,
+           "mean pout of all users left out", kind="share"),
+    Metric("pout_fans", "Pout of excluded fans", "mean pout, 0–1", -1,
+           "mean pout of the fans left out", kind="share", headline=True),
+    Metric("pout_near_miss", "Pout of near misses", "mean pout, 0–1", -1,
+           "mean pout of excluded users who almost made the score bar (within closeness_scale "
+           "of it, or above it without a perk)", kind="share"),
+    Metric("pout_from_mentions", "Fans' pout from paid mentions seen", "share of pout, 0–1", 0,
+           "share of excluded fans' pout that came from seeing paid mentions", kind="share"),
+    Metric("pout_from_displays", "Fans' pout from perks shown on profiles", "share of pout, 0–1", 0,
+           "share of excluded fans' pout that came from perks shown on profiles", kind="share"),
+    Metric("pout_from_publicity", "Fans' pout from publicity", "share of pout, 0–1", 0,
+           "share of excluded fans' pout that came from hearing of the programme", kind="share"),
+    Metric("pouting_share", "Pouting share (pout ≥ threshold)", "share of users, 0–1", -1,
+           "share of all users with pout at or above the pouting threshold", kind="share",
+           headline=True),
+    Metric("coverage_ratio", "Coverage ratio (least- / best-served group)", "ratio, 0–1", +1,
+           "perk rate of the least-served group / best-served group, 1 = even", kind="share",
+           headline=True),
+    Metric("reach_maximin", "Reach of the least-reached group", "share, 0–1", +1,
+           "reached share (as in reach) of the least-reached archetype or region",
+           kind="share"),
+    Metric("score_mean", "Mean score", "score, 1–100", 0, "mean score of all users",
+           kind="score"),
+    Metric("gaming_share", "Gaming share (post rate raised ≥ 10%)", "share of users, 0–1", -1,
+           "share of users chasing the score (post rate raised by at least 10%)", kind="share"),
+    Metric("gaming_score_gain", "Score gain of gamers", "score points", 0,
+           "mean score rise since step 0 of the users chasing the score", kind="score"),
+    Metric("reach_negative", "Backlash reach (complaints seen)", "users", -1,
+           "users exposed to a complaint (or an undisclosed ad they recognised)", headline=True),
+    Metric("contacts", "Outreach contacts", "contacts", 0, "outreach contacts made"),
+    Metric("fans", "Fans of the brand", "users", 0, "number of fans of the brand"),
+)
+BY_NAME: dict[str, Metric] = {m.name: m for m in CATALOGUE}
+# The columns of steps.csv / summary.csv, in order (docs/model.md §8).
+METRICS = [m.name for m in CATALOGUE]
+HEADLINE = [m.name for m in CATALOGUE if m.headline]
 STEP_COLUMNS = ["step", "brand", *METRICS]
 
 GAMING_FACTOR = 1.1  # a user "games" when their post rate is raised by at least 10 %
@@ -55,6 +150,13 @@ def reach_maximin(model: PerkCampaignModel, reached: np.ndarray) -> float:
     return float(min(group_rates(reached, g, size).min() for g, size in model.population.groupings))
 
 
+def _share_of(parts: np.ndarray, who: np.ndarray) -> list[float]:
+    """Each column's share of the total of ``parts`` over the rows ``who``."""
+    sums = parts[who].sum(axis=0)
+    total = float(sums.sum())
+    return [float(x) / total if total > 0 else NAN for x in sums]
+
+
 def brand_metrics(model: PerkCampaignModel, brand: Brand) -> dict[str, object]:
     """One row of the steps table for ``brand`` at the model's current step."""
     c = brand.index
@@ -62,20 +164,27 @@ def brand_metrics(model: PerkCampaignModel, brand: Brand) -> dict[str, object]:
     totals = brand.totals
     selected = model.perk[:, c] > 0
     excluded = ~selected
-    reached_any = model.reached_paid[:, c] | model.reached_organic[:, c] | model.reached_negative[:, c]
-    reached_positive = model.reached_positive[:, c]
-    engaged = int((reached_positive & brand.fans).sum())
+    reached = model.reached_positive[:, c]
+    engaged = int((model.reached_without_perk[:, c] & brand.fans).sum())
     pout = model.pout[:, c]
     excluded_fans = excluded & brand.fans
     positive_exposures = totals["exposures_organic"] + totals["exposures_paid_positive"]
+    origin = model.origin[:, c]
+    persuaded = int(np.isin(origin, (ORIGIN_CAMPAIGN, ORIGIN_CHAIN)).sum())
+    near = excluded & (dyn_closeness(model.score, brand.cutoff, b.closeness_scale) >= np.exp(-1.0))
+    from_mentions, from_displays, from_publicity = _share_of(model.pout_parts[:, c, :], excluded_fans)
+    gaming = model.post_factor >= GAMING_FACTOR
     return {
         "step": model.t,
         "brand": brand.name,
-        "reach": int(reached_any.sum()),
+        "reach": int(reached.sum()),
         "reach_organic": int(model.reached_organic[:, c].sum()),
         "reach_paid": int(model.reached_paid[:, c].sum()),
+        "reach_all": int(model.reached_any[:, c].sum()),
         "engaged_reach": engaged,
         "adopters": int(model.adopted[:, c].sum()),
+        "adopters_campaign": persuaded,
+        "chain_share": _ratio((origin == ORIGIN_CHAIN).sum(), persuaded),
         "mentions_paid": int(totals["mentions_paid"]),
         "mentions_organic": int(totals["mentions_organic"]),
         "mentions_negative": int(totals["mentions_negative"]),
@@ -84,14 +193,21 @@ def brand_metrics(model: PerkCampaignModel, brand: Brand) -> dict[str, object]:
         "perks_given": int(totals["perks_given"]),
         "cost": float(totals["cost"]),
         "cost_per_engaged_reach": _ratio(totals["cost"], engaged),
+        "cost_per_adopter": _ratio(totals["cost"], persuaded),
         "fan_coverage": _ratio((selected & brand.fans).sum(), brand.fans.sum()),
         "pout_mean": float(pout[excluded].mean()) if excluded.any() else NAN,
         "pout_fans": float(pout[excluded_fans].mean()) if excluded_fans.any() else NAN,
+        "pout_near_miss": float(pout[near].mean()) if near.any() else NAN,
+        "pout_from_mentions": from_mentions,
+        "pout_from_displays": from_displays,
+        "pout_from_publicity": from_publicity,
         "pouting_share": float((pout >= b.pout_threshold).mean()),
         "coverage_ratio": coverage_ratio(model, selected),
-        "reach_maximin": reach_maximin(model, reached_any),
+        "reach_maximin": reach_maximin(model, reached),
         "score_mean": float(model.score.mean()),
-        "gaming_share": float((model.post_factor >= GAMING_FACTOR).mean()),
+        "gaming_share": float(gaming.mean()),
+        "gaming_score_gain": (float((model.score - model.score_start)[gaming].mean())
+                              if gaming.any() else NAN),
         "reach_negative": int(model.reached_negative[:, c].sum()),
         "contacts": int(totals["contacts"]),
         "fans": int(brand.fans.sum()),

@@ -18,11 +18,21 @@ import pandas as pd
 
 from . import dynamics as dyn
 from . import metrics
+from .dynamics import (
+    CAUSE_ORIGIN,
+    ORIGIN_CAMPAIGN,
+    ORIGIN_CHAIN,
+    ORIGIN_TALK,
+    ORIGINS,
+    POUT_SOURCES,
+)
 from .graphs import Graph, generate
 from .population import Population, build_population
 from .scenario import NATIONAL, Campaign, Scenario
 from .score import ScoreMap, ScoreTracker, fit_score_map
 from .strategies import Candidates, Strategy, make_strategy
+
+EMPTY = np.empty(0, dtype=np.int64)
 
 
 class Brand(mesa.Agent):
@@ -109,7 +119,8 @@ class Brand(mesa.Agent):
             self.totals["perks_given"] += picked.size
         else:
             self.totals["contacts"] += picked.size
-        self.totals["cost"] += self.strategy.cost(picked.size, self.campaign.perk_value)
+        self.totals["cost"] += self.strategy.cost(m.graph.followers_count[picked],
+                                                  self.campaign.perk_cost)
         return picked
 
 
@@ -167,7 +178,9 @@ class PerkCampaignModel(mesa.Model):
         self.tracker = ScoreTracker(self.n, window)
         self.recent_posts = np.zeros((window, self.n), dtype=np.int32)
         self.post_factor = np.ones(self.n)
+        self.reaction_factor = np.ones(self.n)
         self.quality_factor = np.ones(self.n)
+        self.posts = np.zeros(self.n, dtype=np.int64)  # posts of the current step
         self.score = np.full(self.n, scenario.score.calibration.mean)
         self.t = 0  # index of the next step to run (0-based)
 
@@ -179,18 +192,23 @@ class PerkCampaignModel(mesa.Model):
         self.aware = np.zeros(shape, dtype=bool)
         self.adopted = np.zeros(shape, dtype=bool)
         self.adopted_at = np.full(shape, -1, dtype=np.int32)
+        self.origin = np.zeros(shape, dtype=np.int8)  # how an adopter was persuaded: ORIGINS
         self.enthusiasm = np.zeros(shape)
         self.affinity = np.ones(shape)
         self.pout = np.zeros(shape)
-        self.reached_paid = np.zeros(shape, dtype=bool)
-        self.reached_organic = np.zeros(shape, dtype=bool)
+        self.pout_parts = np.zeros((*shape, len(POUT_SOURCES)))  # pout by what was seen (§5.5)
+        self.reached_paid = np.zeros(shape, dtype=bool)  # any paid mention, recognised or not
+        self.reached_organic = np.zeros(shape, dtype=bool)  # the campaign's own organic mentions
         self.reached_negative = np.zeros(shape, dtype=bool)
-        self.reached_positive = np.zeros(shape, dtype=bool)  # by a mention taken as positive
+        self.reached_any = np.zeros(shape, dtype=bool)  # any mention of the brand, of any origin
+        self.reached_positive = np.zeros(shape, dtype=bool)  # the campaign's, taken as positive
+        self.reached_without_perk = np.zeros(shape, dtype=bool)  # …while holding no perk from b
         self._topic_share: np.ndarray | None = None
         self.watched: dict[int, list[dict[str, Any]]] = {}  # user → what happened to them
 
         self.score_map: ScoreMap = self._warm_up(scenario.score.warmup)
         self.score = self._current_score()
+        self.score_start = self.score.copy()  # scores at step 0, to measure inflation
         self.datacollector = mesa.DataCollector(tables={"steps": metrics.STEP_COLUMNS})
 
     # --- phases -------------------------------------------------------------------------------
@@ -200,14 +218,16 @@ class PerkCampaignModel(mesa.Model):
         sc = self.spec
         if sc.processes.posting:
             posts = dyn.sample_posts(self.population.post_rate * self.post_factor, self.run_rng)
-            reactions = dyn.sample_reactions(posts, self.view,
-                                             self.population.quality * self.quality_factor,
-                                             self.overlap, sc.behaviour.base_engage, self.run_rng)
+            # reactions elicited by a gamer's reciprocity count like reactions to quality
+            appeal = self.population.quality * self.quality_factor * self.reaction_factor
+            reactions = dyn.sample_reactions(posts, self.view, appeal, self.overlap,
+                                             sc.behaviour.base_engage, self.run_rng)
         else:
             posts = np.zeros(self.n, dtype=np.int64)
             reactions = np.zeros(self.n, dtype=np.int64)
         distinct = dyn.distinct_reactors(reactions, self.graph.followers_count)
         self.tracker.observe(posts, reactions, distinct)
+        self.posts = posts
         self.recent_posts[self.t % self.recent_posts.shape[0]] = posts
         self._topic_share = None
 
@@ -251,23 +271,27 @@ class PerkCampaignModel(mesa.Model):
                              None, self.spec.behaviour.region_mismatch)
 
     def _mentions(self, brand: Brand, new: np.ndarray) -> dict[str, np.ndarray]:
-        """Phase 5: who mentions the brand this step, by kind (user indices)."""
+        """Phase 5: who mentions the brand this step, by kind of author (user indices).
+
+        Keys: ``paid`` (new recipients), ``seed`` (outreach contacts: organic, the campaign's
+        own), ``chain1``/``chain2`` (adopters the campaign persuaded directly / through a chain),
+        ``talk`` (fans' own talk and the adopters it persuaded), ``negative`` (pouting users).
+        """
         b = self.spec.behaviour
         c = brand.index
         rng = self.run_rng
         rel = brand.relevance
-        out: dict[str, np.ndarray] = {}
-        paid_authors = np.empty(0, dtype=np.int64)
-        organic_from_contacts = np.empty(0, dtype=np.int64)
+        out: dict[str, np.ndarray] = {"paid": EMPTY, "seed": EMPTY}
         if new.size:
             camp = brand.campaign
             if brand.strategy.paid:
-                p = dyn.mention_probability_paid(rel[new], b.base_paid, getattr(b.policy_paid, camp.mention),
-                                                 camp.exclusivity, b.exclusivity_boost)
-                paid_authors = new[rng.random(new.size) < p]
+                p = dyn.mention_probability_paid(
+                    rel[new], b.base_paid, getattr(b.policy_paid, camp.mention), camp.exclusivity,
+                    b.exclusivity_boost, brand.transparency, b.transparency_target_loss)
+                out["paid"] = new[rng.random(new.size) < p]
             else:
                 p = np.clip(getattr(brand.strategy.params, "response", 1.0) * rel[new], 0, 1)
-                organic_from_contacts = new[rng.random(new.size) < p]
+                out["seed"] = new[rng.random(new.size) < p]
         adopters = self.adopted[:, c]
         if b.organic_mentions == "once":
             organic = np.flatnonzero(adopters & (self.adopted_at[:, c] == self.t - 1))
@@ -277,14 +301,23 @@ class PerkCampaignModel(mesa.Model):
                  * self.enthusiasm[enthusiastic, c])
             organic = enthusiastic[rng.random(enthusiastic.size) < p]
             self.enthusiasm[enthusiastic, c] *= b.enthusiasm_decay
-        out["paid"] = paid_authors
-        out["organic"] = np.union1d(organic, organic_from_contacts)
+        origin = self.origin[organic, c]
+        out["chain1"] = organic[origin == ORIGIN_CAMPAIGN]
+        out["chain2"] = organic[origin == ORIGIN_CHAIN]
+        talk = EMPTY
+        if b.brand_talk > 0 and self.posts.any():
+            p = dyn.talk_probability(self.posts, rel, b.brand_talk, self.pout[:, c])
+            talk = np.flatnonzero(rng.random(self.n) < p)
+            # one mention per author and step: a new recipient's mention is the paid one,
+            # an enthusiastic adopter's the one its origin says
+            talk = np.setdiff1d(talk, np.concatenate([new, organic]), assume_unique=False)
+        out["talk"] = np.union1d(talk, organic[origin == ORIGIN_TALK])
         if self.spec.processes.pout:
             pouting = np.flatnonzero(self.pout[:, c] >= b.pout_threshold)
             p = b.base_negative * self.pout[pouting, c]
             out["negative"] = pouting[rng.random(pouting.size) < p]
         else:
-            out["negative"] = np.empty(0, dtype=np.int64)
+            out["negative"] = EMPTY
         return out
 
     def _expose_and_persuade(self, brand: Brand, authors: dict[str, np.ndarray]) -> np.ndarray:
@@ -296,9 +329,11 @@ class PerkCampaignModel(mesa.Model):
         c = brand.index
         rng = self.run_rng
         fol = self.graph.followers
-        paid = dyn.sample_exposures(fol, authors["paid"], self.view, rng)
-        organic = dyn.sample_exposures(fol, authors["organic"], self.view, rng)
-        negative = dyn.sample_exposures(fol, authors["negative"], self.view, rng)
+        seen = {kind: dyn.sample_exposures(fol, authors[kind], self.view, rng)
+                for kind in ("paid", "seed", "chain1", "chain2", "talk", "negative")}
+        paid, negative = seen["paid"], seen["negative"]
+        campaign_organic = seen["seed"] + seen["chain1"] + seen["chain2"]
+        organic = campaign_organic + seen["talk"]
         persuasion_paid = b.persuasion_paid
         if brand.campaign.disclosure:
             persuasion_paid *= b.disclosure_discount
@@ -309,72 +344,88 @@ class PerkCampaignModel(mesa.Model):
             negative = negative + recognised
         t = brand.totals
         t["mentions_paid"] += authors["paid"].size
-        t["mentions_organic"] += authors["organic"].size
+        t["mentions_organic"] += sum(authors[k].size for k in ("seed", "chain1", "chain2", "talk"))
         t["mentions_negative"] += authors["negative"].size
         t["exposures_paid"] += float(paid.sum())
         t["exposures_paid_positive"] += float(paid_positive.sum())
         t["exposures_organic"] += float(organic.sum())
         t["exposures_negative"] += float(negative.sum())
         self.reached_paid[:, c] |= paid > 0
-        self.reached_organic[:, c] |= organic > 0
+        self.reached_organic[:, c] |= campaign_organic > 0
         self.reached_negative[:, c] |= negative > 0
-        self.reached_positive[:, c] |= (paid_positive + organic) > 0
-        self.aware[:, c] |= (paid + organic + negative) > 0
+        positive = (paid_positive + campaign_organic) > 0
+        self.reached_positive[:, c] |= positive
+        self.reached_without_perk[:, c] |= positive & (self.perk[:, c] == 0)
+        exposed = (paid + organic + negative) > 0
+        self.reached_any[:, c] |= exposed
+        self.aware[:, c] |= exposed
 
         # perk holders already have the product: they are the cascade's seeds, not its targets
         open_ = ~self.adopted[:, c] & (self.perk[:, c] == 0) & ((paid_positive + organic) > 0)
         who = np.flatnonzero(open_)
         if who.size:
+            persuasion = [persuasion_paid, b.persuasion_organic, b.persuasion_organic,
+                          b.persuasion_organic, b.persuasion_organic]
+            counts = [paid_positive, seen["seed"], seen["chain1"], seen["chain2"], seen["talk"]]
             p = dyn.adoption_probability(
                 self.population.susceptibility[who], brand.relevance[who], self.affinity[who, c],
                 [(organic[who], b.persuasion_organic), (paid_positive[who], persuasion_paid)],
             )
             new = who[rng.random(who.size) < p]
+            base = self.population.susceptibility[new] * brand.relevance[new] * self.affinity[new, c]
+            cause = dyn.attribute_adoptions([x[new] for x in counts], persuasion, base, rng)
+            self.origin[new, c] = CAUSE_ORIGIN[cause]
             self.adopted[new, c] = True
             self.adopted_at[new, c] = self.t
             self.enthusiasm[new, c] = 1.0
         if self.watched:
             adopted_now = self.adopted[:, c] & (self.adopted_at[:, c] == self.t)
             self.note("exposure", brand, {"paid_seen": paid, "paid_positive": paid_positive,
-                                          "organic_seen": organic, "negative_seen": negative,
-                                          "adopted_now": adopted_now})
+                                          "organic_seen": organic, "talk_seen": seen["talk"],
+                                          "negative_seen": negative, "adopted_now": adopted_now,
+                                          "origin": self.origin[:, c]})
         hit = negative > 0
         if hit.any():
             self.affinity[hit, c] *= (1.0 - b.negative_impact) ** negative[hit]
         return paid
 
     def _pout(self, brand: Brand, new: np.ndarray, paid_seen: np.ndarray) -> None:
-        """Phase 7: Klout Pout as relative deprivation (§5.5)."""
+        """Phase 7: Klout Pout as relative deprivation, kept apart by what was seen (§5.5)."""
         b = self.spec.behaviour
         c = brand.index
         rng = self.run_rng
-        recipient = self.perk[:, c] > 0
-        decayed = b.pout_decay * self.pout[:, c]
+        parts = b.pout_decay * self.pout_parts[:, c, :]
         if brand.strategy.paid and (brand.totals["perks_given"] > 0):
             # each new recipient's profile shows the perk once; followers see it with view_i
             displays = dyn.sample_exposures(self.graph.followers, new, self.view, rng)
             heard = rng.random(self.n) < b.publicity
-            visible = paid_seen + displays + heard
-            entitled = (np.maximum(brand.fanness, dyn.closeness(self.score, brand.cutoff,
-                                                                b.closeness_scale))
-                        * (1.0 - brand.transparency * b.transparency_relief))
-            amp = 1.0 + b.pout_amplification * brand.campaign.exclusivity
-            inc = dyn.pout_increment(visible, self.population.pout_sensitivity, brand.relevance,
-                                     entitled, b.pout_kappa, amp)
-            decayed = decayed + np.where(recipient, 0.0, inc)
+            sources = np.stack([paid_seen, displays, heard], axis=1).astype(float)  # POUT_SOURCES
+            closeness = dyn.closeness(self.score, brand.cutoff, b.closeness_scale)
+            entitled = dyn.entitlement(brand.fanness, closeness, b.entitlement_fan,
+                                       brand.transparency, b.transparency_relief)
+            factor = 1.0 + b.exclusivity_pout * brand.campaign.exclusivity
+            inc = dyn.pout_increment(sources.sum(axis=1), self.population.pout_sensitivity,
+                                     brand.relevance, entitled, b.pout_kappa, factor)
+            inc = np.where(self.perk[:, c] > 0, 0.0, inc)
+            parts = parts + dyn.split_by_source(inc, sources)
             if self.watched:
                 self.note("pout", brand, {"displays_seen": displays, "heard_of_programme": heard,
-                                          "visible": visible, "entitled": entitled,
-                                          "increment": np.where(recipient, 0.0, inc)})
-        self.pout[:, c] = np.clip(decayed, 0.0, 1.0)
+                                          "visible": sources.sum(axis=1), "entitled": entitled,
+                                          "closeness": closeness, "increment": inc})
+        total = parts.sum(axis=1)
+        over = total > 1.0
+        if over.any():  # pout is at most 1: scale the parts down together
+            parts[over] /= total[over, None]
+        self.pout_parts[:, c, :] = parts
+        self.pout[:, c] = np.minimum(total, 1.0)
 
     def _adapt(self) -> None:
         """Phase 8: pouting score-chasers post more and worse (§5.6)."""
         b = self.spec.behaviour
         worst = self.pout.max(axis=1) if self.pout.shape[1] else np.zeros(self.n)
-        self.post_factor, self.quality_factor = dyn.gaming_factors(
-            self.population.gaming, worst, b.gaming_post_boost, b.gaming_quality_loss,
-            b.gaming_max_rate_factor, b.gaming_min_quality_factor)
+        self.post_factor, self.reaction_factor, self.quality_factor = dyn.gaming_factors(
+            self.population.gaming, worst, b.gaming_post_boost, b.gaming_reciprocity,
+            b.gaming_quality_loss, b.gaming_max_rate_factor, b.gaming_min_quality_factor)
 
     # --- watching individual users (for explanations) -------------------------------------------
 
@@ -445,7 +496,8 @@ class PerkCampaignModel(mesa.Model):
         return frame.groupby("brand", sort=False).tail(1).reset_index(drop=True)
 
     def users_frame(self) -> pd.DataFrame:
-        """One row per user: traits, score, and per brand relevance, fan, perk, aware, adopted, pout."""
+        """One row per user: traits, score, and per brand relevance, fan, perk, aware, adopted
+        (and how), pout and its parts by what the user saw."""
         pop = self.population
         data: dict[str, Any] = {
             "id": np.arange(self.n),
@@ -463,7 +515,10 @@ class PerkCampaignModel(mesa.Model):
             data[f"perk_{brand.name}"] = self.perk[:, c]
             data[f"aware_{brand.name}"] = self.aware[:, c]
             data[f"adopted_{brand.name}"] = self.adopted[:, c]
+            data[f"adopted_via_{brand.name}"] = np.asarray(ORIGINS)[self.origin[:, c]]
             data[f"pout_{brand.name}"] = self.pout[:, c]
+            for k, source in enumerate(POUT_SOURCES):
+                data[f"pout_from_{source}_{brand.name}"] = self.pout_parts[:, c, k]
         return pd.DataFrame(data)
 
     def user(self, i: int) -> UserView:
@@ -475,7 +530,11 @@ class PerkCampaignModel(mesa.Model):
             brand.name: MappingProxyType({
                 "relevance": float(brand.relevance[i]), "fan": bool(brand.fans[i]),
                 "perk": int(self.perk[i, brand.index]), "aware": bool(self.aware[i, brand.index]),
-                "adopted": bool(self.adopted[i, brand.index]), "pout": float(self.pout[i, brand.index]),
+                "adopted": bool(self.adopted[i, brand.index]),
+                "adopted_via": ORIGINS[self.origin[i, brand.index]],
+                "pout": float(self.pout[i, brand.index]),
+                "pout_from": MappingProxyType(dict(zip(
+                    POUT_SOURCES, map(float, self.pout_parts[i, brand.index]), strict=True))),
             })
             for brand in self.brands
         }

@@ -20,6 +20,14 @@ NATIONAL = "national"
 TOLERANCE = 1e-3  # shares must sum to 1 within this
 MAX_USERS = 2_000_000  # a hard ceiling; memory is estimated below it
 BYTES_PER_USER = 2_400  # per-user arrays, tables and temporaries (see estimated_memory_bytes)
+# Fields that were renamed or replaced, by section (pydantic model name) → what to write instead
+RENAMED = {
+    ("Campaign", "perk_value"): "perk_cost: {fixed: VALUE} (a perk can also cost per follower: "
+                                "perk_cost.per_follower)",
+    ("Behaviour", "pout_amplification"): "exclusivity_pout, whose default now follows Steinhoff & "
+                                         "Palmatier (2016): exclusivity relieves bystanders' pout "
+                                         "(docs/model.md §12)",
+}
 
 
 class StrictModel(BaseModel):
@@ -202,18 +210,24 @@ class PolicyPaid(StrictModel):
 
 
 class Behaviour(StrictModel):
-    """Rates and strengths of the behaviour rules (docs/model.md §5)."""
+    """Rates and strengths of the behaviour rules (docs/model.md §5; sources in §9)."""
 
     attention_v0: UnitFloat = Field(1.0, description="view probability scale v0")
     attention_beta: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
         0.25, description="fall of views with audience size: view = v0·followers^-β"
     )
     base_engage: UnitFloat = 1.0
-    publicity: UnitFloat = Field(0.02, description="chance per step to hear of the programme")
+    publicity: UnitFloat = Field(
+        0.0, description="chance per step to hear of a programme that has given perks")
     base_paid: UnitFloat = 1.0
     policy_paid: PolicyPaid = Field(default_factory=lambda: PolicyPaid(),
                                     description="paid-mention factor of each mention policy")
-    exclusivity_boost: NonNegFloat = 0.5
+    exclusivity_boost: NonNegFloat = Field(
+        0.0, description="extra paid-mention propensity per unit of exclusivity")
+    transparency_target_loss: UnitFloat = Field(
+        0.3, description="paid-mention propensity lost by recipients of fully transparent rules")
+    brand_talk: UnitFloat = Field(
+        0.01, description="share of a user's posts that mention the brand, per unit relevance")
     base_organic: UnitFloat = 0.3
     enthusiasm_decay: UnitFloat = 0.8
     organic_mentions: Literal["decaying", "once"] = "decaying"
@@ -228,10 +242,15 @@ class Behaviour(StrictModel):
     pout_decay: UnitFloat = 0.95
     pout_kappa: NonNegFloat = 0.5
     pout_threshold: UnitFloat = 0.3
-    pout_amplification: NonNegFloat = 1.0
+    entitlement_fan: UnitFloat = Field(
+        0.5, description="entitlement a fan feels far from any bar (1 = as much as a near miss)")
+    exclusivity_pout: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
+        -0.3, description="change of bystanders' pout per unit of exclusivity (< 0: relief)")
     closeness_scale: PositiveFloat = Field(5.0, description="score points over which 'almost' fades")
     transparency_relief: UnitFloat = 0.7
     gaming_post_boost: NonNegFloat = 1.0
+    gaming_reciprocity: NonNegFloat = Field(
+        2.0, description="extra reactions elicited per unit of gaming drive (reciprocity)")
     gaming_quality_loss: UnitFloat = 0.5
     gaming_max_rate_factor: Annotated[float, Field(ge=1.0, le=100.0)] = 3.0
     gaming_min_quality_factor: UnitFloat = 0.3
@@ -248,6 +267,17 @@ class Processes(StrictModel):
 # --- campaigns ----------------------------------------------------------------------------
 
 
+class PerkCost(StrictModel):
+    """What one perk costs: a fixed part plus a part per follower of the recipient.
+
+    Bakshy et al. (2011) price a seed at c_a + c_f·followers; ``per_follower: 0`` is a flat
+    price per perk.
+    """
+
+    fixed: NonNegFloat = Field(100.0, description="c_a: cost of one perk whoever gets it")
+    per_follower: NonNegFloat = Field(0.0, description="c_f: extra cost per follower of the recipient")
+
+
 class Campaign(StrictModel):
     """One brand's perk programme (docs/model.md §2, §5.2, §5.3)."""
 
@@ -257,7 +287,8 @@ class Campaign(StrictModel):
     )
     region: str = Field(NATIONAL, description="a region name, or 'national'")
     perks: Annotated[int, Field(ge=0, le=MAX_USERS)] = 50
-    perk_value: NonNegFloat = 100.0
+    perk_cost: PerkCost = Field(default_factory=lambda: PerkCost(),
+                                description="cost of one perk: fixed + per_follower × followers")
     start: Annotated[int, Field(ge=0)] = 14
     waves: Annotated[int, Field(ge=1, le=1000)] = 1
     wave_every: Annotated[int, Field(ge=1)] = 7

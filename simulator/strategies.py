@@ -64,9 +64,13 @@ class Strategy:
         """How many users one wave contacts, given the campaign's perks per wave."""
         return perks
 
-    def cost(self, picked: int, perk_value: float) -> float:
-        """What picking ``picked`` users costs."""
-        return picked * perk_value
+    def cost(self, followers: np.ndarray, perk_cost: Any) -> float:
+        """What picking users with these follower counts costs.
+
+        ``perk_cost`` is the campaign's ``perk_cost`` (``fixed`` + ``per_follower`` × followers
+        per perk, docs/model.md §5.2).
+        """
+        return float(followers.size * perk_cost.fixed + perk_cost.per_follower * followers.sum())
 
     def cutoff(self, c: Candidates, picked: np.ndarray) -> float | None:
         """The score excluded users were measured against, if the rule is a score rule."""
@@ -188,6 +192,25 @@ class TopScore(Strategy):
 
 
 @register
+class TopFollowers(Strategy):
+    """Perks to the users with the most followers — the high-degree heuristic.
+
+    Stands for: buying the biggest audiences outright (the "influentials" of Watts & Dodds
+    2007; the high-degree seeding of Kempe, Kleinberg & Tardos 2003). Unlike ``top_score`` it
+    ignores activity and reactions: a silent user with many followers is picked too.
+    """
+
+    name = "top_followers"
+    argument = "buy the biggest audiences"
+
+    class Params(StrategyParams):
+        kind: Literal["top_followers"]
+
+    def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
+        return _top(c.followers.astype(float), c.eligible, k, rng)
+
+
+@register
 class Relevance(Strategy):
     """Perks to the users whose posts are most about the brand's topic, in its region.
 
@@ -268,8 +291,8 @@ class Outreach(Strategy):
     def budget(self, perks: int) -> int:
         return self.params.contacts
 
-    def cost(self, picked: int, perk_value: float) -> float:
-        return picked * self.params.contact_cost
+    def cost(self, followers: np.ndarray, perk_cost: Any) -> float:
+        return float(followers.size * self.params.contact_cost)
 
     def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
         reach_ok = c.followers >= np.median(c.followers)

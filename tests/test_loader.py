@@ -30,6 +30,7 @@ NEWCOMER_MISTAKES = {
     "threshold_out_of_range.yaml": ("campaigns[0].strategy.threshold", "less than or equal to 100"),
     "huge_population.yaml": ("population.size", "GiB"),
     "bad_variant.yaml": ("variants.fans.campaigns[0].strategy", "did you mean 'relevance'"),
+    "old_perk_value.yaml": ("campaigns[0].perk_value", "write perk_cost: {fixed: VALUE}"),
 }
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from simulator import PerkCampaignModel
+from simulator.metrics import BY_NAME, CATALOGUE, METRICS
 
 # The metric names of MODEL.md §6, copied from its table.
 SPEC_METRICS = [
@@ -16,11 +17,11 @@ SPEC_METRICS = [
     "pout_mean", "pout_fans", "pouting_share", "coverage_ratio", "reach_maximin",
     "score_mean", "gaming_share",
 ]
-CUMULATIVE = ["reach", "reach_organic", "reach_paid", "reach_negative", "engaged_reach",
-              "adopters", "mentions_paid", "mentions_organic", "mentions_negative",
-              "perks_given", "contacts", "cost", "fan_coverage"]
-UNIT_OR_NAN = ["authenticity", "recipient_fit", "fan_coverage", "pout_mean", "pout_fans",
-               "pouting_share", "coverage_ratio", "reach_maximin", "gaming_share"]
+CUMULATIVE = ["reach", "reach_organic", "reach_paid", "reach_all", "reach_negative",
+              "engaged_reach", "adopters", "adopters_campaign", "mentions_paid",
+              "mentions_organic", "mentions_negative", "perks_given", "contacts", "cost",
+              "fan_coverage"]
+UNIT_OR_NAN = [m.name for m in CATALOGUE if m.kind == "share"]
 
 STRATEGIES = {
     "score_threshold": {"kind": "score_threshold", "threshold": 50},
@@ -31,7 +32,7 @@ STRATEGIES = {
     "outreach": {"kind": "outreach", "contacts": 15, "contact_cost": 20.0},
 }
 PAID = [k for k in STRATEGIES if k != "outreach"]
-PERK_VALUE = 75.0
+PERK_FIXED, PER_FOLLOWER = 75.0, 2.0
 STEPS = 25
 
 
@@ -42,9 +43,11 @@ def runs(make_scenario):
     for name, strategy in STRATEGIES.items():
         sc = make_scenario(
             population={"size": 600}, steps=STEPS,
-            behaviour={"persuasion_organic": 0.6, "persuasion_paid": 0.4, "publicity": 0.2},
+            behaviour={"persuasion_organic": 0.6, "persuasion_paid": 0.4, "publicity": 0.2,
+                       "brand_talk": 0.02},
             campaign={"strategy": strategy, "perks": 40, "waves": 2, "wave_every": 6,
-                      "perk_value": PERK_VALUE, "mention": "required", "disclosure": name != "lottery"},
+                      "perk_cost": {"fixed": PERK_FIXED, "per_follower": PER_FOLLOWER},
+                      "mention": "required", "disclosure": name != "lottery"},
         )
         model = PerkCampaignModel(sc, rng=12)
         model.run()
@@ -72,20 +75,48 @@ def test_summary_of_an_unrun_model_has_the_same_columns(make_scenario):
     assert summary.iloc[0]["reach"] == 0
 
 
-def test_reach_contains_organic_and_paid_reach(model):
+def test_every_metric_is_in_the_catalogue_once_with_a_direction_and_words():
+    assert len(METRICS) == len(set(METRICS)) == len(CATALOGUE)
+    for m in CATALOGUE:
+        assert m.better in (-1, 0, 1) and m.words and m.label and m.unit
+        assert m.kind in ("count", "share", "cost", "score")
+    # backlash is a cost, never a success; all-exposure counts are not goals
+    assert BY_NAME["reach_negative"].better == -1 and BY_NAME["mentions_negative"].better == -1
+    assert BY_NAME["reach_all"].better == 0
+
+
+def test_reach_counts_only_the_campaigns_own_positive_mentions(model):
     s = model.steps_frame()
     assert (s["reach"] >= s["reach_organic"]).all()
-    assert (s["reach"] >= s["reach_paid"]).all()
-    assert (s["reach"] >= s["reach_negative"]).all()
-    assert (s["reach"] <= s["reach_organic"] + s["reach_paid"] + s["reach_negative"]).all()
-    assert (s["reach"] <= model.n).all()
+    assert (s["reach"] <= s["reach_organic"] + s["reach_paid"]).all()
+    # every exposure of any origin, complaints included, is reach_all — never reach
+    assert (s["reach_all"] >= s["reach"]).all()
+    assert (s["reach_all"] >= s["reach_negative"]).all()
+    assert (s["reach_all"] <= model.n).all()
+    assert model.summary().iloc[0]["reach"] == model.reached_positive[:, 0].sum()
 
 
-def test_engaged_reach_is_at_most_reach_and_the_number_of_fans(model):
+def test_engaged_reach_counts_reached_fans_who_are_not_recipients(model):
     s = model.steps_frame()
+    brand = model.brands[0]
+    recipients = model.perk[:, 0] > 0
     assert (s["engaged_reach"] <= s["reach"]).all()
-    assert (s["engaged_reach"] <= s["fans"]).all()
-    assert (s["fans"] == model.brands[0].fans.sum()).all()
+    assert (s["fans"] == brand.fans.sum()).all()
+    # reached while holding no perk: a fan reached before a later wave picked them still counts
+    expected = (model.reached_without_perk[:, 0] & brand.fans).sum()
+    assert s["engaged_reach"].iloc[-1] == expected
+    assert expected <= (model.reached_positive[:, 0] & brand.fans).sum()
+    # the first wave's recipients got their perk before any campaign mention existed
+    first = recipients & (model.picked_at[:, 0] == model.picked_at[recipients, 0].min())
+    assert first.any() and not (model.reached_without_perk[:, 0] & first).any()
+
+
+def test_campaign_adopters_are_a_subset_and_chains_a_share(model):
+    s = model.steps_frame()
+    assert (s["adopters_campaign"] <= s["adopters"]).all()
+    origin = model.origin[:, 0]
+    assert ((origin > 0) == model.adopted[:, 0]).all()  # every adopter has an origin
+    assert s["adopters_campaign"].iloc[-1] == np.isin(origin, (2, 3)).sum()
 
 
 def test_ratios_are_in_the_unit_interval_or_nan(model):
@@ -97,11 +128,29 @@ def test_ratios_are_in_the_unit_interval_or_nan(model):
     assert ((s["score_mean"] >= 1) & (s["score_mean"] <= 100)).all()
 
 
-def test_authenticity_is_nan_before_any_positive_exposure_and_defined_after(model):
+def test_authenticity_is_nan_before_any_positive_exposure_and_defined_after(make_scenario):
+    sc = make_scenario(population={"size": 400}, steps=10, behaviour={"brand_talk": 0.0},
+                       campaign={"start": 3, "mention": "required", "perks": 30})
+    model = PerkCampaignModel(sc, rng=0)
+    model.run()
     s = model.steps_frame()
     silent = (s["reach_organic"] == 0) & (s["reach_paid"] == 0)
+    assert silent.iloc[0] and not silent.iloc[-1]
     assert s.loc[silent, "authenticity"].isna().all()
     assert s.loc[~silent, "authenticity"].notna().all()
+
+
+def test_fans_own_talk_is_organic_and_not_the_campaigns(make_scenario):
+    # no perks: every mention is fans' own talk, every adopter was persuaded by it
+    sc = make_scenario(population={"size": 600}, steps=20, behaviour={"brand_talk": 0.05},
+                       campaign={"perks": 0})
+    model = PerkCampaignModel(sc, rng=1)
+    model.run()
+    row = model.summary().iloc[0]
+    assert row["mentions_organic"] > 0 and row["adopters"] > 0
+    assert row["authenticity"] == 1.0
+    assert row["reach"] == row["reach_organic"] == row["engaged_reach"] == 0
+    assert row["adopters_campaign"] == 0 and row["reach_all"] > 0
 
 
 def test_cumulative_counters_never_decrease(model):
@@ -111,9 +160,13 @@ def test_cumulative_counters_never_decrease(model):
 
 
 @pytest.mark.parametrize("name", PAID)
-def test_cost_is_perks_given_times_perk_value_for_paid_strategies(runs, name):
-    s = runs[name].steps_frame()
-    np.testing.assert_allclose(s["cost"], s["perks_given"] * PERK_VALUE)
+def test_cost_is_the_fixed_part_plus_the_part_per_follower_for_paid_strategies(runs, name):
+    model = runs[name]
+    s = model.steps_frame()
+    recipients = model.perk[:, 0] > 0
+    followers = model.graph.followers_count[recipients].sum()
+    assert s["cost"].iloc[-1] == pytest.approx(s["perks_given"].iloc[-1] * PERK_FIXED
+                                               + PER_FOLLOWER * followers)
     assert s["perks_given"].iloc[-1] > 0
     assert (s["contacts"] == 0).all()
 
@@ -137,9 +190,8 @@ def test_final_metrics_agree_with_the_model_state(model):
     assert row["adopters"] == model.adopted[:, 0].sum()
     assert row["reach_paid"] == model.reached_paid[:, 0].sum()
     assert row["reach_organic"] == model.reached_organic[:, 0].sum()
-    reached = model.reached_paid[:, 0] | model.reached_organic[:, 0] | model.reached_negative[:, 0]
-    assert row["reach"] == reached.sum()
-    assert row["engaged_reach"] <= (reached & brand.fans).sum()
+    assert row["reach_all"] == model.reached_any[:, 0].sum()
+    assert row["engaged_reach"] <= (model.reached_positive[:, 0] & brand.fans).sum()
     assert row["recipient_fit"] == pytest.approx(brand.relevance[selected].mean())
     assert row["fan_coverage"] == pytest.approx((selected & brand.fans).sum() / brand.fans.sum())
     assert row["pout_mean"] == pytest.approx(model.pout[excluded, 0].mean())
@@ -153,6 +205,9 @@ def test_final_metrics_agree_with_the_model_state(model):
 def test_some_runs_have_organic_reach_so_the_checks_have_content(runs):
     assert any(m.summary().iloc[0]["reach_organic"] > 0 for m in runs.values())
     assert any(m.summary().iloc[0]["mentions_negative"] > 0 for m in runs.values())
+    assert any(m.summary().iloc[0]["adopters_campaign"] > 0 for m in runs.values())
+    assert all(m.summary().iloc[0]["adopters"] > m.summary().iloc[0]["adopters_campaign"]
+               for m in runs.values()), "fans' own talk persuades people too"
 
 
 def test_steps_are_numbered_from_zero_once_per_step(model):
@@ -177,7 +232,7 @@ def test_recognised_undisclosed_paid_exposures_are_not_counted_as_positive(make_
     recognition 1 every paid exposure is recognised, nobody adopts, there is no organic
     exposure — so there are no positive exposures and authenticity is undefined (NaN)."""
     sc = make_scenario(population={"size": 400}, steps=10, processes={"pout": False},
-                       behaviour={"recognition": 1.0},
+                       behaviour={"recognition": 1.0, "brand_talk": 0.0},
                        campaign={"disclosure": False, "mention": "required", "perks": 30})
     model = PerkCampaignModel(sc, rng=0)
     model.run()

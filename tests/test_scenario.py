@@ -101,7 +101,7 @@ def test_bundled_klout_pout_scenario_loads_with_the_values_of_its_file():
     assert pop.regions == {"phoenix": 0.3, "los_angeles": 0.5, "toronto": 0.2}
     [c] = sc.campaigns
     assert (c.brand, c.topic, c.region) == ("courtside", "sports", "los_angeles")
-    assert (c.perks, c.perk_value, c.start) == (50, 120.0, 14)
+    assert (c.perks, c.perk_cost.fixed, c.start) == (50, 120.0, 14)
     assert (c.mention, c.disclosure, c.exclusivity) == ("recommended", True, 0.5)
     assert c.strategy.kind == "score_threshold"
     assert c.strategy.threshold == 63.0
@@ -135,7 +135,7 @@ def test_minimal_scenario_gets_defaults_for_everything_optional():
     assert sc.score == Score() and sc.behaviour == Behaviour() and sc.processes == Processes()
     [c] = sc.campaigns
     assert c.region == "national"
-    assert (c.perks, c.perk_value, c.start, c.waves, c.wave_every) == (50, 100.0, 14, 1, 7)
+    assert (c.perks, c.perk_cost.fixed, c.start, c.waves, c.wave_every) == (50, 100.0, 14, 1, 7)
     assert (c.mention, c.disclosure, c.exclusivity) == ("recommended", True, 0.5)
     assert c.strategy.kind == "lottery"
 

@@ -194,6 +194,19 @@ class TestLottery(StrategyContract):
         assert np.all(np.abs(counts[eligible] - draws * rate) < 5 * sd)
 
 
+class TestTopFollowers(StrategyContract):
+    params: ClassVar[dict] = {"kind": "top_followers"}
+
+    @pytest.mark.parametrize("seed", range(3))
+    def test_picks_the_largest_audiences(self, strategy, seed):
+        c = make_candidates(seed)
+        picked = strategy.allocate(c, 20, np.random.default_rng(seed))
+        assert picked.size == 20
+        left = c.eligible.copy()
+        left[picked] = False
+        assert c.followers[picked].min() >= c.followers[left].max()
+
+
 class TestOutreach(StrategyContract):
     params: ClassVar[dict] = {"kind": "outreach", "contacts": 12, "contact_cost": 40.0}
 
@@ -207,7 +220,10 @@ class TestOutreach(StrategyContract):
 
     def test_budget_is_contacts_not_perks(self, strategy):
         assert strategy.budget(500) == 12
-        assert strategy.cost(12, perk_value=1000.0) == 12 * 40.0
+        from simulator.scenario import PerkCost
+
+        followers = np.arange(12)
+        assert strategy.cost(followers, PerkCost(fixed=1000.0, per_follower=5.0)) == 12 * 40.0
 
 
 class TestFixed(StrategyContract):
@@ -236,7 +252,7 @@ class TestFixed(StrategyContract):
 
     def test_a_repeated_id_costs_one_perk(self, make_scenario):
         sc = make_scenario(campaign={"strategy": {"kind": "fixed", "users": [4, 4, 8]}, "perks": 10,
-                                     "perk_value": 100})
+                                     "perk_cost": {"fixed": 100}})
         model = PerkCampaignModel(sc, rng=0)
         model.run()
         row = model.summary().iloc[0]
@@ -306,7 +322,7 @@ def test_lottery_coverage_ratio_is_near_one_when_perks_are_plentiful():
 
 def test_outreach_contacts_users_with_at_least_median_followers_and_costs_staff_time(make_scenario):
     sc = make_scenario(campaign={"strategy": {"kind": "outreach", "contacts": 15, "contact_cost": 30.0},
-                                 "perks": 50, "perk_value": 500, "waves": 2, "wave_every": 3})
+                                 "perks": 50, "perk_cost": {"fixed": 500}, "waves": 2, "wave_every": 3})
     model = PerkCampaignModel(sc, rng=2)
     model.run()
     contacted = model.perk[:, 0] > 0
