@@ -49,6 +49,7 @@ class Explanation:
     pout_threshold: float
     outcome: dict[str, Any]
     consistent: bool
+    entitled: dict[str, float] | None = None  # at the step they saw the most of the perks
 
     def to_text(self) -> str:
         p, a, o = self.profile, self.allocation, self.outcome
@@ -93,18 +94,38 @@ class Explanation:
             f"{count(s['displays_seen'], 'perk')} shown on profiles, heard of the programme "
             f"{times(s['heard_of_programme'])}; {count(s['organic_seen'], 'organic mention')} "
             f"and {count(s['negative_seen'], 'negative mention')}.")
-        lines.append(f"Aware of the brand: {'yes' if o['aware'] else 'no'}; "
-                     f"adopted: {'yes' if o['adopted'] else 'no'}.")
+        via = {"talk": "persuaded by fans' own talk", "campaign": "persuaded by the campaign",
+               "chain": "persuaded through a chain of adopters the campaign started"}
+        adopted = f"yes, {via[o['adopted_via']]}" if o["adopted"] else "no"
+        lines.append(f"Aware of the brand: {'yes' if o['aware'] else 'no'}; adopted: {adopted}.")
         if self.pout:
             values = [v for _, v in self.pout]
             peak_step, peak = max(self.pout, key=lambda sv: sv[1])
             lines.append(
                 f"Pout over time (0–1; pouting at ≥ {self.pout_threshold:g}): "
                 f"{sparkline(values)}  final {values[-1]:.2f}, peak {peak:.2f} at step {peak_step}.")
+            lines.append(self._pout_sources())
+            if self.entitled is not None:
+                e = self.entitled
+                lines.append(
+                    f"Feeling entitled when perks were in view: {e['entitled']:.2f} (0–1) — "
+                    f"as a fan {e['fan']:.2f}, as a near miss {e['closeness']:.2f}"
+                    + (f", relieved by the rule's transparency {e['transparency']:g}"
+                       if e["transparency"] else "") + ".")
         if not self.consistent:
             lines.append("WARNING: the re-run did not reproduce the stored results; the folder "
                          "may come from another version of perksim.")
         return "\n".join(lines)
+
+    def _pout_sources(self) -> str:
+        parts = self.outcome["pout_from"]
+        total = sum(parts.values())
+        if total <= 0:
+            return "Pout by what they saw: none — they saw no perk given to someone else."
+        words = {"mentions": "paid mentions", "displays": "perks shown on profiles",
+                 "publicity": "hearing of the programme (publicity)"}
+        shares = ", ".join(f"{v / total:.0%} from {words[k]}" for k, v in parts.items())
+        return f"Pout by what they saw (final {total:.3f}): {shares}."
 
     def _fan_share(self) -> str:
         return f"{self.fan_quantile:.0%}"
@@ -236,8 +257,17 @@ def _build(model: PerkCampaignModel, user: int, brand_name: str, variant: str, r
         "final_score": float(model.score[user]),
     }
     c = brand.index
+    view = model.user(user).brands[brand_name]
     outcome = {"perk": int(model.perk[user, c]), "aware": bool(model.aware[user, c]),
-               "adopted": bool(model.adopted[user, c]), "pout": float(model.pout[user, c])}
+               "adopted": bool(model.adopted[user, c]), "adopted_via": view["adopted_via"],
+               "pout": float(model.pout[user, c]), "pout_from": dict(view["pout_from"])}
+    pout_rows = [r for r in log if r["phase"] == "pout"]
+    entitled = None
+    if pout_rows:
+        r = max(pout_rows, key=lambda row: row["visible"])
+        entitled = {"entitled": float(r["entitled"]), "closeness": float(r["closeness"]),
+                    "fan": float(model.spec.behaviour.entitlement_fan * brand.fanness[user]),
+                    "transparency": float(brand.transparency)}
     fans = brand.relevance[brand.fans]
     return Explanation(
         user=user, brand=brand_name, variant=variant, replicate=replicate,
@@ -247,5 +277,5 @@ def _build(model: PerkCampaignModel, user: int, brand_name: str, variant: str, r
         fan=bool(brand.fans[user]), fan_cut=float(fans.min()) if fans.size else float("nan"),
         fan_quantile=model.spec.behaviour.fan_quantile,
         seen=seen, pout=pout, pout_threshold=model.spec.behaviour.pout_threshold,
-        outcome=outcome, consistent=consistent,
+        outcome=outcome, consistent=consistent, entitled=entitled,
     )

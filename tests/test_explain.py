@@ -87,3 +87,18 @@ def test_sparkline_is_bounded_and_keeps_peaks():
     line = sparkline([0.0] * 50 + [1.0] + [0.0] * 49)
     assert len(line) == 40 and "█" in line
     assert sparkline([0.0, 0.5, 1.0]) == " ▄█"
+
+
+def test_the_most_frustrated_user_is_told_where_their_pout_came_from(folder):
+    u = users(folder, "klout_63")
+    u = u[u.replicate == 0] if "replicate" in u.columns else u
+    worst = u.sort_values("pout_courtside").iloc[-1]
+    assert worst.pout_courtside > 0
+    story = explain(folder, int(worst.id), "courtside")
+    parts = story.outcome["pout_from"]
+    assert sum(parts.values()) == pytest.approx(worst.pout_courtside, rel=1e-9)
+    for source, value in parts.items():  # the same decomposition as users.csv
+        assert value == pytest.approx(worst[f"pout_from_{source}_courtside"], rel=1e-9, abs=1e-12)
+    text = story.to_text()
+    assert "Pout by what they saw" in text and "Feeling entitled" in text
+    assert story.entitled is not None and 0 <= story.entitled["entitled"] <= 1
