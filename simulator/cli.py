@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import __version__
 from .executors import EXECUTORS
-from .experiment import BASE_VARIANT, ExperimentResult, MemoryStore, run_experiment
+from .experiment import BASE_VARIANT, MIN_NONZERO, ExperimentResult, MemoryStore, run_experiment
 from .graphs import EdgeListError
 from .library import bundled, resolve
 from .metrics import METRICS
@@ -69,28 +69,56 @@ def format_summary(summary: pd.DataFrame) -> str:
 
 
 def format_comparison(comparison: pd.DataFrame, metrics: list[str] = KEY_METRICS) -> str:
-    """Mean [95% CI] per metric (rows) and variant (columns), one block per brand; the paired
-    difference to the first variant is marked * when its 95% interval excludes zero."""
+    """Mean [95% bootstrap interval] per metric (rows) and variant (columns), one block per
+    brand; the paired difference to the first variant is marked * when its 95% interval
+    excludes zero. A rare row (fewer than MIN_NONZERO runs with a non-zero value) shows how
+    rare it is and the replicates needed instead of an interval, and is never marked *; nor
+    is a variant compared with a rare first variant."""
     blocks = []
+    rare_seen = False
     for brand, part in comparison.groupby("brand", sort=False):
         cells: dict[str, list[str]] = {}
+        first = part[part["variant"] == part["variant"].iloc[0]].set_index("metric")
         for variant, rows in part.groupby("variant", sort=False):
             by_metric = rows.set_index("metric")
             col = []
             for m in metrics:
                 r = by_metric.loc[m]
                 text = _fmt(r["mean"])
-                if r["n"] > 1 and np.isfinite(r["ci_low"]):
+                rare = _rare(r)
+                if rare:
+                    text += f" ({_rare_note(r)})"
+                    rare_seen = True
+                elif r["n"] > 1 and np.isfinite(r["ci_low"]):
                     text += f" [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
                 lo, hi = r["diff_ci_low"], r["diff_ci_high"]
-                if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0):
+                if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0) \
+                        and not rare and not _rare(first.loc[m]):
                     text += " *"
                 col.append(text)
             cells[str(variant)] = col
         table = pd.DataFrame(cells, index=metrics).to_string()
         blocks.append(f"brand {brand}:\n{table}")
-    return "\n\n".join(blocks) + ("\n(* paired difference to the first variant: 95% interval "
-                                  "excludes 0)")
+    note = "\n(* paired difference to the first variant: 95% interval excludes 0)"
+    if rare_seen:
+        note += (f"\n(rare, few runs: fewer than {MIN_NONZERO} runs with a value ≠ 0, so no interval "
+                 f"and no *; reps needed: replicates that give ~{MIN_NONZERO} such runs, ≥ if none seen)")
+    return "\n\n".join(blocks) + note
+
+
+def _rare(row: pd.Series) -> bool:
+    """A rare row of comparison.csv (a single run is not called rare: it has no interval)."""
+    return bool(row.get("rare", False)) and row.get("runs", row["n"]) > 1
+
+
+def _rare_note(row: pd.Series) -> str:
+    """``rare: 2/20 runs ≠ 0, ~50 reps needed`` (``≥34`` when no run was non-zero; ``few runs``
+    when every run was non-zero but there are fewer than MIN_NONZERO)."""
+    runs, nonzero = int(row.get("runs", row["n"])), int(row["nonzero"])
+    need = row["replicates_needed"]
+    bound = "≥" if bool(row.get("replicates_needed_is_lower_bound", False)) else "~"
+    head = f"few runs: {runs}" if nonzero == runs else f"rare: {nonzero}/{runs} runs ≠ 0"
+    return f"{head}, {bound}{_fmt(int(need))} reps needed"
 
 
 class Progress:

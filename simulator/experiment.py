@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 import traceback
+import warnings
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -226,22 +229,116 @@ def _label(frame: pd.DataFrame, labels: dict[str, Any]) -> pd.DataFrame:
 
 
 # --- statistics ---------------------------------------------------------------------------------
+#
+# Every interval in the outputs (comparison.csv, the figures, the report) is a bootstrap
+# interval of a mean computed here, by bootstrap_interval (one sample) or bootstrap_bands (one
+# sample per column, e.g. per step of a time series). A bootstrap interval of a mean is made of
+# means of resamples of the data, so it stays within [min, max] of the values: a count or a
+# share never gets a negative bound, unlike the symmetric Student-t interval used before.
+
+CONFIDENCE = 0.95
+# 4999 resamples: the Monte-Carlo error of a 2.5% / 97.5% quantile of the bootstrap distribution
+# is then about ±0.2 percentage points of coverage (BCa needs more resamples than the percentile
+# method, and B + 1 a multiple of 1/α keeps the quantiles on resamples); one interval of 20
+# replicates takes ~4 ms, so the ~200 intervals of a 3-variant × 35-metric comparison take < 1 s.
+N_RESAMPLES = 4999
+BOOTSTRAP_SEED = 20111027  # fixed: intervals depend only on the values and their labels
+BATCH = 500  # resamples held in memory at once by the vectorised bands (steps × 500 × replicates)
+# A row is "rare" when fewer than MIN_NONZERO replicates have a finite, non-zero value: with
+# fewer than ~5 non-zero runs the mean is driven by a handful of events, and a bootstrap
+# interval (resampling those few events) is not meaningful, so no interval or verdict is shown.
+MIN_NONZERO = 5
+RULE_OF_THREE = 3  # no event in n runs: the per-run rate is below 3/n with 95% confidence
 
 
-def ci_half_width(sd: np.ndarray | float, n: np.ndarray | float, level: float = 0.95) -> np.ndarray:
-    """Half-width of the t-interval of a mean, ``t_{(1+level)/2, n-1} · sd / √n``; NaN for n < 2.
+def interval_label(*parts: Any) -> str:
+    """The label that seeds a bootstrap: its parts joined by ``|`` (``None`` as empty), e.g.
+    ``"|relevance|courtside|reach"`` (no sweep point) or ``"3|lottery|courtside|reach|diff"``."""
+    return "|".join("" if p is None else str(p) for p in parts)
 
-    The one definition of the intervals in comparison.csv and in the figures.
+
+def bootstrap_rng(label: str) -> np.random.Generator:
+    """The generator of one bootstrap: a fixed constant and a stable hash (CRC-32) of its label,
+    never global state, so an interval is the same whatever ran before it or where."""
+    return np.random.default_rng([BOOTSTRAP_SEED, zlib.crc32(label.encode("utf-8"))])
+
+
+def _bootstrap(data: np.ndarray, label: str, level: float, n_resamples: int,
+               batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """BCa interval of the mean along axis 0 of ``data`` (≥ 2 finite rows, no NaN); the
+    percentile interval of the same resamples where BCa is undefined (NaN)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # degenerate-data and BCa warnings: handled below
+        res = stats.bootstrap((data,), np.mean, axis=0, vectorized=True, confidence_level=level,
+                              n_resamples=n_resamples, method="BCa", batch=batch,
+                              rng=bootstrap_rng(label))
+    low = np.atleast_1d(np.asarray(res.confidence_interval.low, dtype=float)).copy()
+    high = np.atleast_1d(np.asarray(res.confidence_interval.high, dtype=float)).copy()
+    bad = ~(np.isfinite(low) & np.isfinite(high))
+    if bad.any():
+        dist = np.asarray(res.bootstrap_distribution, dtype=float).reshape(-1, n_resamples)
+        tail = 50 * (1 - level)
+        q = np.percentile(dist[bad], [tail, 100 - tail], axis=-1)
+        low[bad], high[bad] = q[0], q[1]
+    # the resampled means lie within [min, max]; clip what rounding may push outside
+    lo_data, hi_data = np.atleast_1d(data.min(axis=0)), np.atleast_1d(data.max(axis=0))
+    return np.clip(low, lo_data, hi_data), np.clip(high, lo_data, hi_data)
+
+
+def bootstrap_interval(values: Any, label: str, level: float = CONFIDENCE,
+                       n_resamples: int = N_RESAMPLES) -> tuple[float, float]:
+    """Bootstrap interval of the mean of the finite ``values``: BCa, or percentile where BCa is
+    undefined, with ``n_resamples`` resamples drawn from :func:`bootstrap_rng` of ``label``.
+
+    The one definition of the intervals in comparison.csv, the figures and the report.
+    Fewer than two finite values: ``(nan, nan)``; all equal to ``v``: ``(v, v)``.
     """
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan))
-        return np.where(n > 1, t * np.asarray(sd, dtype=float) / np.sqrt(n), np.nan)
+    v = np.asarray(values, dtype=float).ravel()
+    v = v[np.isfinite(v)]
+    if v.size < 2:
+        return (np.nan, np.nan)
+    if v.min() == v.max():
+        return (float(v[0]), float(v[0]))
+    low, high = _bootstrap(v, label, level, n_resamples)
+    return (float(low[0]), float(high[0]))
 
 
-def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float, int]:
-    """Mean, standard deviation and the t-interval of the mean of the finite values."""
-    v = np.asarray(values, dtype=float)
+def bootstrap_bands(matrix: Any, label: str, level: float = CONFIDENCE,
+                    n_resamples: int = N_RESAMPLES) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`bootstrap_interval` of each column of ``matrix`` (replicates × columns, e.g.
+    steps), vectorised: columns with the same replicates defined are bootstrapped together,
+    replicates resampled jointly across them. Returns the low and high ends per column (NaN
+    where fewer than two values are finite)."""
+    x = np.asarray(matrix, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    x = np.where(np.isfinite(x), x, np.nan)
+    low = np.full(x.shape[1], np.nan)
+    high = np.full(x.shape[1], np.nan)
+    defined = np.isfinite(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        lo_v, hi_v = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
+    usable = defined.sum(axis=0) >= 2
+    constant = usable & (lo_v == hi_v)
+    low[constant] = high[constant] = lo_v[constant]
+    todo = np.flatnonzero(usable & ~constant)
+    patterns: dict[bytes, list[int]] = {}
+    for j in todo:
+        patterns.setdefault(np.packbits(defined[:, j]).tobytes(), []).append(int(j))
+    for key, cols in patterns.items():
+        rows = defined[:, cols[0]]
+        lo, hi = _bootstrap(x[np.ix_(rows, cols)], interval_label(label, key.hex()), level,
+                            n_resamples, batch=BATCH)
+        low[cols], high[cols] = lo, hi
+    return low, high
+
+
+def mean_interval(values: Any, label: str,
+                  level: float = CONFIDENCE) -> tuple[float, float, float, float, int]:
+    """Mean, standard deviation, bootstrap interval of the mean (:func:`bootstrap_interval`)
+    and count of the finite values; NaN where undefined (no value; one value: no sd or interval)."""
+    v = np.asarray(values, dtype=float).ravel()
     v = v[np.isfinite(v)]
     n = v.size
     if n == 0:
@@ -249,14 +346,38 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     mean = float(v.mean())
     if n == 1:
         return (mean, np.nan, np.nan, np.nan, 1)
-    sd = float(v.std(ddof=1))
-    half = float(ci_half_width(sd, n, level))
-    return (mean, sd, mean - half, mean + half, n)
+    low, high = bootstrap_interval(v, label, level)
+    return (mean, float(v.std(ddof=1)), low, high, n)
+
+
+def rarity(values: Any) -> dict[str, Any]:
+    """How many runs have a finite, non-zero value, and whether that is too few to compare.
+
+    ``runs`` counts every replicate (defined or not), ``nonzero`` those with a finite, non-zero
+    value. With fewer than ``MIN_NONZERO`` non-zero runs the row is ``rare``, and
+    ``replicates_needed`` is the replicate count at which about ``MIN_NONZERO`` non-zero runs
+    are expected, ``ceil(MIN_NONZERO · runs / nonzero)``; with none, the rule of three (the
+    per-run rate is below 3/runs with 95% confidence) gives the lower bound
+    ``ceil(MIN_NONZERO · runs / 3)`` (``replicates_needed_is_lower_bound``), and never fewer
+    than ``MIN_NONZERO``.
+    """
+    v = np.asarray(values, dtype=float).ravel()
+    runs = int(v.size)
+    nonzero = int((np.isfinite(v) & (v != 0)).sum())
+    rare = runs > 0 and nonzero < MIN_NONZERO
+    needed, lower = np.nan, False
+    if rare:
+        lower = nonzero == 0
+        needed = math.ceil(MIN_NONZERO * runs / (RULE_OF_THREE if lower else nonzero))
+        needed = max(needed, MIN_NONZERO)  # (only the rule of three can fall below it, for runs < 3)
+    return {"runs": runs, "nonzero": nonzero, "rare": rare, "replicates_needed": needed,
+            "replicates_needed_is_lower_bound": lower}
 
 
 def comparison_table(summary: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
-    """Per (point,) variant × brand × metric: mean, std, 95% CI, n, and the paired
-    difference to the first variant (same point, brand and replicate) with its 95% CI."""
+    """Per (point,) variant × brand × metric: mean, std, 95% bootstrap interval, n, the paired
+    difference to the first variant (same point, brand and replicate) with its 95% bootstrap
+    interval, and how rare non-zero values are (docs/reference/results.md#comparisoncsv)."""
     group_cols = [c for c in summary.columns if c not in metrics and c not in ("replicate", "step")]
     point_cols = [c for c in group_cols if c not in ("variant", "brand")]
     variants = list(dict.fromkeys(summary["variant"]))
@@ -264,20 +385,31 @@ def comparison_table(summary: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     rows = []
     base_keys = [*point_cols, "brand", "replicate"]
     base = summary[summary["variant"] == first].set_index(base_keys) if base_keys else None
+    base_rare: dict[tuple[Any, ...], bool] = {}
     for keys, part in summary.groupby(group_cols, sort=False, dropna=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
         label = dict(zip(group_cols, keys, strict=True))
+        point = label["point"] if "point" in label else None
+        where = (*(label[c] for c in point_cols), label["brand"])
         aligned = part.set_index(base_keys)
         for metric in metrics:
-            mean, sd, lo, hi, n = mean_ci(part[metric].to_numpy())
+            name = interval_label(point, label["variant"], label["brand"], metric)
+            values = part[metric].to_numpy()
+            mean, sd, lo, hi, n = mean_interval(values, name)
             row = {**label, "metric": metric, "mean": mean, "std": sd, "ci_low": lo,
                    "ci_high": hi, "n": n}
+            rare = rarity(values)
             if label["variant"] == first:
                 d = (np.nan, np.nan, np.nan, np.nan, 0)
+                base_rare[(*where, metric)] = rare["rare"]
+                diff_rare = False
             else:
                 joined = aligned[metric].astype(float) - base[metric].astype(float).reindex(aligned.index)
-                d = mean_ci(joined.to_numpy())
+                d = mean_interval(joined.to_numpy(), interval_label(name, "diff", first))
+                diff_rare = rare["rare"] or base_rare.get((*where, metric), False)
             row.update({"diff_mean": d[0], "diff_ci_low": d[2], "diff_ci_high": d[3], "diff_n": d[4]})
+            row.update(rare)
+            row["diff_rare"] = diff_rare
             rows.append(row)
     out = pd.DataFrame(rows)
     order = [*point_cols, "variant", "brand", "metric"]

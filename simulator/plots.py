@@ -10,8 +10,10 @@ Conventions shared by all figures:
 - A variant keeps its colour (and line style and marker) in every figure: colour ``i`` of the
   Okabe–Ito palette for the ``i``-th variant in the order the variants first appear in the
   table (:func:`variant_styles`; one place decides it).
-- Means are over replicates; intervals are 95% t-intervals of the mean across replicates
-  (:func:`interval_table`), absent when only one replicate defines the value. NaN metrics (e.g.
+- Means are over replicates; intervals are 95% bootstrap intervals of the mean across
+  replicates, the intervals of ``comparison.csv`` (:func:`interval_table`, :func:`band_table`;
+  BCa, see :func:`simulator.experiment.bootstrap_interval`), asymmetric and never outside the
+  values' range, absent when only one replicate defines the value. NaN metrics (e.g.
   ``authenticity`` before any exposure) are left out of means and counts, never drawn as 0.
 - Figures are standalone ``Figure`` objects rendered with Agg: importing this module does not
   change the user's matplotlib backend and nothing is left open in pyplot.
@@ -38,7 +40,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .experiment import ci_half_width
+from .experiment import bootstrap_bands, bootstrap_interval, interval_label
 from .metrics import METRICS
 
 # Okabe & Ito (2008): distinguishable with the common forms of colour blindness; yellow and
@@ -151,21 +153,71 @@ def sweep_params(table: pd.DataFrame) -> list[str]:
 
 def interval_table(frame: pd.DataFrame, by: Sequence[str], value: str,
                    confidence: float = CONFIDENCE) -> pd.DataFrame:
-    """Mean of ``value`` per group with the half-width of its t-interval (the interval of
-    ``comparison.csv``, computed for whole tables at once).
+    """Mean of ``value`` per group with its bootstrap interval — the interval of
+    ``comparison.csv`` (:func:`simulator.experiment.bootstrap_interval`, seeded by the same
+    labels, so a group that is a row of ``comparison.csv`` gets the same interval).
 
-    Returns the ``by`` columns plus ``mean``, ``half`` (``t_{(1+c)/2, n-1} · s / √n``; NaN when
-    fewer than two values are defined), ``n`` (defined values), ``low`` and ``high``. NaN and
-    infinite values are left out. Groups keep their order of first appearance.
+    Returns the ``by`` columns plus ``mean``, ``n`` (defined values), ``low`` and ``high``
+    (NaN when fewer than two values are defined; never outside the values' range, so never
+    below 0 for a metric that is never negative). NaN and infinite values are left out. Groups
+    keep their order of first appearance.
     """
     values = frame[value].astype(float).replace([np.inf, -np.inf], np.nan)
     grouped = values.groupby([frame[c] for c in by], sort=False, dropna=False)
-    out = grouped.agg(["mean", "std", "count"]).reset_index().rename(columns={"count": "n"})
-    out["half"] = ci_half_width(out["std"].to_numpy(dtype=float), out["n"].to_numpy(dtype=float),
-                                confidence)
-    out["low"] = out["mean"] - out["half"]
-    out["high"] = out["mean"] + out["half"]
-    return out.drop(columns="std")
+    out = grouped.agg(["mean", "count"]).reset_index().rename(columns={"count": "n"})
+    ends = [bootstrap_interval(part.to_numpy(), _interval_label(frame, by, keys, value), confidence)
+            for keys, part in grouped]
+    out["low"] = [lo for lo, _ in ends]
+    out["high"] = [hi for _, hi in ends]
+    return out
+
+
+def _interval_label(frame: pd.DataFrame, by: Sequence[str], keys: object, value: str) -> str:
+    """The bootstrap label of one group: ``point|variant|brand|metric`` as in comparison.csv
+    (a column not grouped by counts when the frame holds one value of it), then any other
+    grouping column as ``name=value``."""
+    keys = keys if isinstance(keys, tuple) else (keys,)
+    group = dict(zip(by, keys, strict=True))
+    parts = []
+    for col in ("point", "variant", "brand"):
+        if col in group:
+            parts.append(group[col])
+        elif col in frame.columns and frame[col].nunique(dropna=False) == 1:
+            parts.append(frame[col].iloc[0])
+        else:
+            parts.append(None)
+    extra = [f"{c}={group[c]}" for c in by if c not in ("point", "variant", "brand")]
+    return interval_label(*parts, value, *extra)
+
+
+def band_table(frame: pd.DataFrame, by: Sequence[str], value: str, along: str = "step",
+               confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """Like :func:`interval_table` for time series: per group of ``by`` and value of ``along``,
+    the mean of ``value`` over the replicates and its bootstrap interval, computed for all
+    values of ``along`` at once (:func:`simulator.experiment.bootstrap_bands`)."""
+    out = []
+    for keys, part in frame.groupby(list(by), sort=False, dropna=False):
+        matrix = part.pivot(index="replicate", columns=along, values=value).astype(float)
+        matrix = matrix.replace([np.inf, -np.inf], np.nan)
+        label = interval_label(_interval_label(part, by, keys, value), along)
+        low, high = bootstrap_bands(matrix.to_numpy(), label, confidence)
+        table = pd.DataFrame({along: matrix.columns, "mean": matrix.mean(axis=0).to_numpy(),
+                              "n": matrix.notna().sum(axis=0).to_numpy(), "low": low, "high": high})
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        for i, (col, key) in enumerate(zip(by, keys, strict=True)):
+            table.insert(i, col, key)
+        out.append(table)
+    return pd.concat(out, ignore_index=True) if out else \
+        pd.DataFrame(columns=[*by, along, "mean", "n", "low", "high"])
+
+
+def error_bars(mean: Sequence[float], low: Sequence[float], high: Sequence[float]) -> np.ndarray:
+    """Asymmetric error-bar lengths ``[[mean − low], [high − mean]]`` for ``errorbar`` (NaN,
+    drawn as no bar, where the interval is undefined). A bootstrap interval need not be
+    centred on the mean; should it not contain the mean, the side beyond it is drawn as 0."""
+    m, lo, hi = (np.asarray(x, dtype=float) for x in (mean, low, high))
+    with np.errstate(invalid="ignore"):
+        return np.fmax(np.vstack([m - lo, hi - m]), 0.0) * np.where(np.isnan(lo + hi), np.nan, 1.0)
 
 
 def final_rows(steps: pd.DataFrame) -> pd.DataFrame:
@@ -261,7 +313,7 @@ def _replicates_note(table: pd.DataFrame) -> str:
     n = f"{lo}" if lo == hi else f"{lo}–{hi}"
     if hi <= 1:
         return "one replicate: no confidence intervals"
-    return f"mean of {n} replicates; bands and whiskers: {CONFIDENCE:.0%} CI of the mean"
+    return f"mean of {n} replicates; bands and whiskers: {CONFIDENCE:.0%} bootstrap CI of the mean"
 
 
 def _grid(n: int, width: float = 4.3, height: float = 3.3) -> tuple[Figure, list[Axes]]:
@@ -305,8 +357,8 @@ def _direction_title(metric: str) -> str:
 
 def plot_timeseries(steps: pd.DataFrame, metrics: Sequence[str], brand: str | None = None) -> Figure:
     """One panel per metric over the steps: per variant, the mean over replicates (line) and the
-    95% t-interval of that mean at each step (band; none where fewer than two replicates
-    define the value).
+    95% bootstrap interval of that mean at each step (band; none where fewer than two
+    replicates define the value).
 
     ``steps`` is a steps table of one sweep point (``steps.csv`` of ``run``/``compare``);
     ``brand`` may be omitted when the table has one brand.
@@ -318,14 +370,14 @@ def plot_timeseries(steps: pd.DataFrame, metrics: Sequence[str], brand: str | No
     part, brand = _brand(steps, brand)
     fig, axes = _grid(len(metrics))
     for ax, metric in zip(axes, metrics, strict=True):
-        ci = interval_table(part, ["variant", "step"], metric)
+        ci = band_table(part, ["variant"], metric, along="step")
         for variant, style in styles.items():
             line = ci[ci["variant"] == variant].sort_values("step")
             if line.empty:
                 continue
             ax.plot(line["step"], line["mean"], color=style.color, linestyle=style.linestyle,
                     linewidth=1.8, label=variant)
-            if line["half"].notna().any():
+            if line["low"].notna().any():
                 ax.fill_between(line["step"], line["low"], line["high"], color=style.color,
                                 alpha=0.2, linewidth=0)
         if ci["mean"].isna().all():
@@ -343,8 +395,9 @@ def plot_timeseries(steps: pd.DataFrame, metrics: Sequence[str], brand: str | No
 
 
 def plot_final(summary: pd.DataFrame, metrics: Sequence[str], brand: str | None = None) -> Figure:
-    """Final metrics as bars (mean over replicates) with 95% t-interval error bars, one panel per
-    metric, variants side by side. For a sweep, the bars are grouped by sweep point."""
+    """Final metrics as bars (mean over replicates) with 95% bootstrap-interval error bars (low
+    to high, not symmetric), one panel per metric, variants side by side. For a sweep, the
+    bars are grouped by sweep point."""
     summary = tidy(summary)
     _require(summary, ["brand", *metrics], "plot_final")
     styles = variant_styles(summary)
@@ -364,22 +417,23 @@ def plot_final(summary: pd.DataFrame, metrics: Sequence[str], brand: str | None 
     for ax, metric in zip(axes, metrics, strict=True):
         keys = ["point", "variant"] if sweep else ["variant"]
         ci = interval_table(part, keys, metric)
-        xs, means, halves = [], [], []
+        xs, means, lows, highs = [], [], [], []
         for g, group in enumerate(groups):
             for k, variant in enumerate(variants):
                 row = ci[(ci["variant"] == variant) & ((ci["point"] == group) if sweep else True)]
                 x = g + (k - (len(variants) - 1) / 2) * width if sweep else k
                 mean = float(row["mean"].iloc[0]) if len(row) else np.nan
-                half = float(row["half"].iloc[0]) if len(row) else np.nan
                 xs.append(x)
                 means.append(mean)
-                halves.append(half)
+                lows.append(float(row["low"].iloc[0]) if len(row) else np.nan)
+                highs.append(float(row["high"].iloc[0]) if len(row) else np.nan)
                 if np.isnan(mean):
                     ax.text(x, 0, "n/a", ha="center", va="bottom", fontsize=8, color="0.4")
                 else:
                     ax.bar(x, mean, width=width if sweep else 0.7, color=styles[variant].color,
                            edgecolor="black", linewidth=0.5)
-        ax.errorbar(xs, means, yerr=halves, fmt="none", ecolor="black", elinewidth=1.2, capsize=4)
+        ax.errorbar(xs, means, yerr=error_bars(means, lows, highs), fmt="none", ecolor="black",
+                    elinewidth=1.2, capsize=4)
         if min((m for m in means if not np.isnan(m)), default=0.0) >= 0:
             ax.set_ylim(bottom=0)  # bars start at 0; the metrics are never negative
         if sweep:
@@ -400,7 +454,7 @@ def plot_final(summary: pd.DataFrame, metrics: Sequence[str], brand: str | None 
 def plot_tradeoff(summary: pd.DataFrame, x: str = TRADEOFF[0], y: str = TRADEOFF[1],
                   brand: str | None = None) -> Figure:
     """The trade-off between two final metrics: one point per variant (per variant and sweep
-    point for sweeps) at the means, with 95% t-interval whiskers in both directions.
+    point for sweeps) at the means, with 95% bootstrap-interval whiskers in both directions.
 
     Dominated points — another point is at least as good on both metrics and strictly better
     on one, by the metrics' better directions — get hollow markers and "(dominated)" in the
@@ -428,7 +482,9 @@ def plot_tradeoff(summary: pd.DataFrame, x: str = TRADEOFF[0], y: str = TRADEOFF
     ax = fig.add_subplot()
     for _, row in table.iterrows():
         style = styles[row["variant"]]
-        ax.errorbar(row["mean_x"], row["mean_y"], xerr=row["half_x"], yerr=row["half_y"], fmt="none",
+        ax.errorbar(row["mean_x"], row["mean_y"],
+                    xerr=error_bars([row["mean_x"]], [row["low_x"]], [row["high_x"]]),
+                    yerr=error_bars([row["mean_y"]], [row["low_y"]], [row["high_y"]]), fmt="none",
                     ecolor=style.color, elinewidth=1.2, capsize=3, alpha=0.8)
         label = row["variant"] + (f" · {labels[row['point']]}" if sweep else "")
         if row["dominated"]:
@@ -455,7 +511,7 @@ def plot_tradeoff(summary: pd.DataFrame, x: str = TRADEOFF[0], y: str = TRADEOFF
 
 def plot_sweep(summary: pd.DataFrame, param: str, metric: str, brand: str | None = None) -> Figure:
     """A final metric against a swept parameter: per variant, the mean (line and markers) and its
-    95% t-interval (band). With several swept parameters, each value of ``param`` pools the
+    95% bootstrap interval (band). With several swept parameters, each value of ``param`` pools the
     runs over the others (a main-effect plot). Non-numeric parameter values are placed in
     order of first appearance."""
     summary = tidy(summary)
@@ -478,7 +534,7 @@ def plot_sweep(summary: pd.DataFrame, param: str, metric: str, brand: str | None
             continue
         ax.plot(line["x"], line["mean"], color=style.color, linestyle=style.linestyle,
                 marker=style.marker, linewidth=1.8, label=variant)
-        if line["half"].notna().any():
+        if line["low"].notna().any():
             ax.fill_between(line["x"], line["low"], line["high"], color=style.color, alpha=0.2,
                             linewidth=0)
     if not numeric:

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .experiment import mean_ci
+from .experiment import interval_label, mean_interval
 
 # --- what the metrics mean and which way is better -------------------------------------------------
 
@@ -257,7 +257,9 @@ def paired_difference(summary: pd.DataFrame, metric: str, a: str, b: str, brand:
     x = side(a, point)
     y = side(b, point if point_b is None else point_b)
     diff = (x - y.reindex(x.index)).to_numpy()
-    mean, _, lo, hi, n = mean_ci(diff)
+    # labelled as in comparison.csv, so a − (first variant) gets comparison.csv's interval
+    label = interval_label(point, a, brand, metric, "diff", b, *(() if point_b is None else (point_b,)))
+    mean, _, lo, hi, n = mean_interval(diff, label)
     return mean, lo, hi, n
 
 

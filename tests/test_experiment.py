@@ -8,17 +8,34 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from simulator import compare, load_scenario, sweep
 from simulator.cli import cli
-from simulator.experiment import comparison_table, mean_ci, plan, replicate_seed, run_once, sweep_points
+from simulator.experiment import (
+    BOOTSTRAP_SEED,
+    MIN_NONZERO,
+    N_RESAMPLES,
+    bootstrap_bands,
+    bootstrap_interval,
+    comparison_table,
+    interval_label,
+    mean_interval,
+    plan,
+    rarity,
+    replicate_seed,
+    run_once,
+    sweep_points,
+)
 from simulator.scenario import ScenarioError, scenario_from_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,18 +164,72 @@ def test_a_failing_run_is_recorded_and_does_not_take_the_others_down(tmp_path):
     assert set(summary["variant"]) == {"threshold"} and len(summary) == 2 * 3
 
 
-def test_confidence_intervals_match_scipy():
+def test_bootstrap_interval_is_scipy_bca_seeded_by_its_label():
     rng = np.random.default_rng(3)
-    values = rng.normal(5, 2, size=12)
-    mean, sd, lo, hi, n = mean_ci(values)
-    ref = stats.t.interval(0.95, df=11, loc=values.mean(), scale=stats.sem(values))
-    assert n == 12 and mean == pytest.approx(values.mean()) and sd == pytest.approx(values.std(ddof=1))
-    assert (lo, hi) == pytest.approx(ref)
-    assert mean_ci(np.array([1.0, np.nan, 3.0]))[4] == 2  # NaN runs are left out, not zeros
-    assert np.isnan(mean_ci(np.array([4.0]))[2])  # one run: no interval
+    values = rng.gamma(0.8, 5.0, size=20)  # skewed, non-negative, like a count or a cost
+    low, high = bootstrap_interval(values, "|relevance|courtside|reach")
+    seed = [BOOTSTRAP_SEED, zlib.crc32(b"|relevance|courtside|reach")]
+    ref = stats.bootstrap((values,), np.mean, n_resamples=N_RESAMPLES, method="BCa",
+                          rng=np.random.default_rng(seed)).confidence_interval
+    assert (low, high) == pytest.approx((ref.low, ref.high))
+    # asymmetric around the mean, as a skewed sample's interval should be
+    assert high - values.mean() > values.mean() - low > 0
+    # deterministic: the label, not global state or call order, decides the resamples
+    np.random.seed(1)
+    assert bootstrap_interval(values, "|relevance|courtside|reach") == (low, high)
+    assert bootstrap_interval(values, "|lottery|courtside|reach") != (low, high)
 
 
-def test_paired_difference_interval_matches_scipy_paired_t():
+def test_bootstrap_interval_degenerate_cases():
+    assert all(np.isnan(bootstrap_interval([], "x")))  # n = 0
+    assert all(np.isnan(bootstrap_interval([4.0, np.nan], "x")))  # one finite value: no interval
+    assert bootstrap_interval([2.5] * 7, "x") == (2.5, 2.5)  # all equal: [v, v]
+    mean, sd, lo, hi, n = mean_interval(np.array([1.0, np.nan, 3.0]), "x")
+    assert n == 2 and mean == 2.0 and sd == pytest.approx(np.sqrt(2))  # NaN left out, not zeros
+    assert 1.0 <= lo <= hi <= 3.0
+    assert mean_interval(np.array([4.0]), "x")[:2] == (4.0, pytest.approx(np.nan, nan_ok=True))
+    assert np.isnan(mean_interval(np.array([np.nan]), "x")[0])
+
+
+def test_bootstrap_falls_back_to_percentile_where_bca_is_undefined():
+    # one value 1 among zeros at n = 2: BCa's acceleration is undefined; the percentile
+    # interval of the same resamples is the whole range
+    assert bootstrap_interval([0.0, 1.0], "x") == (0.0, 1.0)
+
+
+def test_skewed_counts_get_no_negative_bound_where_the_t_interval_has_one():
+    counts = np.array([0.0] * 14 + [1, 2, 0, 3, 0, 1])  # mean 0.35
+    t_low = stats.t.interval(0.95, df=19, loc=counts.mean(), scale=stats.sem(counts))[0]
+    low, high = bootstrap_interval(counts, "x")
+    assert t_low < 0 <= low < counts.mean() < high <= counts.max()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=2, max_size=25),
+       st.text(max_size=12))
+def test_interval_of_non_negative_values_stays_within_their_range(values, label):
+    low, high = bootstrap_interval(values, label)
+    assert min(values) <= low <= high <= max(values)
+    assert low >= 0
+
+
+def test_bands_are_the_same_bootstrap_per_column_and_respect_nan():
+    rng = np.random.default_rng(5)
+    matrix = rng.poisson(3, size=(12, 6)).astype(float)
+    matrix[:4, 0] = np.nan  # early steps: a ratio not yet defined in some runs
+    matrix[:, 1] = 7.0  # constant column
+    matrix[1:, 2] = np.nan  # one value: no interval
+    low, high = bootstrap_bands(matrix, "band")
+    assert (low[1], high[1]) == (7.0, 7.0) and np.isnan(low[2]) and np.isnan(high[2])
+    finite = matrix[4:, 0]
+    assert finite.min() <= low[0] <= high[0] <= finite.max()
+    for j in range(3, 6):
+        assert matrix[:, j].min() <= low[j] < high[j] <= matrix[:, j].max()
+    again = bootstrap_bands(matrix, "band")
+    assert np.array_equal(low, again[0], equal_nan=True) and np.array_equal(high, again[1], equal_nan=True)
+
+
+def test_paired_difference_interval_bootstraps_the_per_replicate_differences():
     rng = np.random.default_rng(4)
     a = rng.normal(10, 3, size=8)
     b = a + rng.normal(1.5, 0.5, size=8)  # strongly paired: the paired interval is narrow
@@ -166,12 +237,57 @@ def test_paired_difference_interval_matches_scipy_paired_t():
                             "brand": "x", "reach": np.concatenate([a, b])})
     table = comparison_table(summary, ["reach"]).set_index("variant")
     d = b - a
-    ref = stats.t.interval(0.95, df=7, loc=d.mean(), scale=stats.sem(d))
     assert table.loc["b", "diff_mean"] == pytest.approx(d.mean())
-    assert (table.loc["b", "diff_ci_low"], table.loc["b", "diff_ci_high"]) == pytest.approx(ref)
+    ref = bootstrap_interval(d, interval_label(None, "b", "x", "reach", "diff", "a"))
+    assert (table.loc["b", "diff_ci_low"], table.loc["b", "diff_ci_high"]) == ref
     assert np.isnan(table.loc["a", "diff_mean"])
-    unpaired = stats.t.interval(0.95, df=7, loc=b.mean(), scale=stats.sem(b))
-    assert ref[1] - ref[0] < unpaired[1] - unpaired[0]
+    assert ref[1] - ref[0] < table.loc["b", "ci_high"] - table.loc["b", "ci_low"]
+    # replicates are paired by number, not by row order
+    shuffled = comparison_table(summary.iloc[[*range(8), *range(15, 7, -1)]], ["reach"])
+    assert shuffled.set_index("variant").loc["b", "diff_mean"] == pytest.approx(d.mean())
+
+
+def test_rarity_and_replicates_needed():
+    r = rarity([0.0] * 18 + [1.0, 2.0])
+    assert r == {"runs": 20, "nonzero": 2, "rare": True, "replicates_needed": 50,
+                 "replicates_needed_is_lower_bound": False}
+    none = rarity([0.0] * 20)  # rule of three: rate < 3/20, so at least 5·20/3 runs
+    assert none["rare"] and none["replicates_needed"] == 34 and none["replicates_needed_is_lower_bound"]
+    undefined = rarity([np.nan] * 17 + [1.0, 2.0, 3.0])  # NaN runs count as runs, not as non-zero
+    assert undefined["nonzero"] == 3 and undefined["replicates_needed"] == 34
+    common = rarity([0.0] * 15 + [1.0] * MIN_NONZERO)
+    assert not common["rare"] and np.isnan(common["replicates_needed"])
+
+
+def test_comparison_flags_rare_rows_and_their_paired_differences():
+    rows = []
+    for v, values in {"a": [0.0] * 18 + [1.0, 1.0], "b": [1.0] * 20, "c": [2.0] * 20}.items():
+        for r, x in enumerate(values):
+            rows.append({"variant": v, "replicate": r, "brand": "x", "adopters": x, "reach": 10.0 + r})
+    table = comparison_table(pd.DataFrame(rows), ["adopters", "reach"])
+    assert list(table.columns) == ["variant", "brand", "metric", "mean", "std", "ci_low", "ci_high",
+                                   "n", "diff_mean", "diff_ci_low", "diff_ci_high", "diff_n", "runs",
+                                   "nonzero", "rare", "replicates_needed",
+                                   "replicates_needed_is_lower_bound", "diff_rare"]
+    adopters = table[table.metric == "adopters"].set_index("variant")
+    assert adopters["rare"].tolist() == [True, False, False]
+    assert adopters.loc["a", "nonzero"] == 2 and adopters.loc["a", "replicates_needed"] == 50
+    # b and c are not rare, but their differences are to a rare first variant
+    assert adopters["diff_rare"].tolist() == [False, True, True]
+    reach = table[table.metric == "reach"]
+    assert not reach["rare"].any() and not reach["diff_rare"].any()
+
+
+def test_comparison_of_a_three_variant_35_metric_experiment_is_fast():
+    rng = np.random.default_rng(0)
+    metrics = [f"m{i}" for i in range(35)]
+    summary = pd.DataFrame([{"variant": v, "replicate": r, "brand": "x",
+                             **{m: float(rng.poisson(i / 3)) for i, m in enumerate(metrics)}}
+                            for v in "abc" for r in range(20)])
+    start = time.perf_counter()
+    table = comparison_table(summary, metrics)
+    assert time.perf_counter() - start < 2.0
+    assert (table["ci_low"].dropna() >= 0).all() and (table["diff_n"] <= 20).all()
 
 
 def test_sweep_points_are_a_grid_times_latin_hypercube_samples():
@@ -227,12 +343,17 @@ def test_compare_api_matches_run_once_for_each_replicate(tiny):
 
 def test_compare_prints_a_table_with_intervals_and_names_its_figures(tiny, tmp_path):
     result = invoke("compare", tiny, "--executor", "serial", "--out", tmp_path / "out")
-    assert "engaged_reach" in result.output and "[" in result.output
-    assert "paired difference" in result.output
+    assert "engaged_reach" in result.output and "paired difference" in result.output
+    # 3 replicates are fewer than MIN_NONZERO: no row gets an interval or a *, each says why
+    assert "few runs: 3, ~5 reps needed" in result.output
+    assert not any(line.endswith(" *") or " * " in line for line in result.output.splitlines())
+    assert "rare, few runs: fewer than 5 runs" in result.output
     assert "figures:" in result.output
     folder = folder_of(tmp_path / "out")
     comparison = pd.read_csv(folder / "comparison.csv")
     assert {"mean", "std", "ci_low", "ci_high", "n", "diff_mean", "diff_ci_low",
-            "diff_ci_high"} <= set(comparison.columns)
+            "diff_ci_high", "runs", "nonzero", "rare", "replicates_needed",
+            "diff_rare"} <= set(comparison.columns)
+    assert comparison["rare"].all() and (comparison["runs"] == 3).all()
     assert (comparison["n"] <= 3).all()  # n counts the runs where the metric is defined
     assert (comparison.loc[comparison.metric == "reach", "n"] == 3).all()

@@ -19,7 +19,7 @@ from matplotlib.container import ErrorbarContainer
 from scipy import stats
 
 from simulator import load_scenario, plots
-from simulator.experiment import run_once
+from simulator.experiment import bootstrap_bands, comparison_table, run_once
 from simulator.metrics import METRICS
 
 # NaN metrics (authenticity before any exposure, …) must be drawn without numpy warnings
@@ -112,14 +112,23 @@ def test_variant_styles_follow_first_appearance_and_okabe_ito():
     assert [s.color for s in styles.values()] == plots.PALETTE[:3]
 
 
-def test_mean_ci_is_scipy_t_interval_and_absent_for_one_value():
-    frame = pd.DataFrame({"g": ["x", "x", "x", "y", "z", "z"],
-                          "v": [1.0, 2.0, 4.0, 5.0, 3.0, np.nan]})
-    ci = plots.interval_table(frame, ["g"], "v").set_index("g")
-    low, high = stats.t.interval(0.95, 2, loc=np.mean([1, 2, 4]), scale=stats.sem([1, 2, 4]))
-    assert ci.loc["x", "low"] == pytest.approx(low) and ci.loc["x", "high"] == pytest.approx(high)
-    assert np.isnan(ci.loc["y", "half"]) and ci.loc["y", "n"] == 1
+def test_interval_table_is_the_comparison_interval_and_absent_for_one_value():
+    frame = pd.DataFrame({"variant": ["x", "x", "x", "y", "z", "z"], "replicate": [0, 1, 2, 0, 0, 1],
+                          "brand": "acme", "reach": [1.0, 2.0, 4.0, 5.0, 3.0, np.nan]})
+    ci = plots.interval_table(frame, ["variant"], "reach").set_index("variant")
+    table = comparison_table(frame, ["reach"]).set_index("variant")
+    # the figure's interval is comparison.csv's: the same bootstrap, seeded by the same labels
+    assert (ci.loc["x", "low"], ci.loc["x", "high"]) == (table.loc["x", "ci_low"], table.loc["x", "ci_high"])
+    assert 1.0 <= ci.loc["x", "low"] < ci.loc["x", "high"] <= 4.0
+    assert np.isnan(ci.loc["y", "low"]) and ci.loc["y", "n"] == 1
     assert ci.loc["z", "n"] == 1 and ci.loc["z", "mean"] == 3.0  # NaN left out, not counted
+
+
+def test_error_bars_are_asymmetric_lengths_and_absent_without_interval():
+    bars = plots.error_bars([2.0, 5.0, 1.0], [1.0, np.nan, 1.5], [4.0, np.nan, 3.0])
+    assert bars[:, 0].tolist() == [1.0, 2.0]  # 1 below, 2 above: not symmetric
+    assert np.isnan(bars[:, 1]).all()
+    assert bars[:, 2].tolist() == [0.0, 2.0]  # an interval beside the mean: never a negative length
 
 
 def test_every_metric_has_a_label_and_unit():
@@ -151,14 +160,18 @@ def test_timeseries_panels_lines_bands_and_legend():
     assert np.isnan(auth.lines[0].get_ydata()[:2]).all()
 
 
-def test_timeseries_band_is_t_interval_and_absent_for_one_replicate():
-    steps = make_steps(variants=("a",), replicates=3)
-    fig = plots.plot_timeseries(steps, ["reach"])
-    band = fig.axes[0].collections[0].get_paths()[0].vertices
-    at5 = steps[steps["step"] == 5]["reach"].to_numpy(dtype=float)
-    low, high = stats.t.interval(0.95, 2, loc=at5.mean(), scale=stats.sem(at5))
-    ys = band[np.isclose(band[:, 0], 5), 1]
-    assert min(ys) == pytest.approx(low) and max(ys) == pytest.approx(high)
+def test_timeseries_band_is_the_shared_bootstrap_and_absent_for_one_replicate():
+    steps = make_steps(variants=("a",), replicates=6)
+    steps.loc[steps["replicate"] < 3, "mentions_negative"] = 0  # mostly zero: a t-band dips below 0
+    fig = plots.plot_timeseries(steps, ["reach", "mentions_negative"])
+    for ax, metric in zip(fig.axes[:2], ["reach", "mentions_negative"], strict=True):
+        band = ax.collections[0].get_paths()[0].vertices
+        matrix = steps.pivot(index="replicate", columns="step", values=metric).to_numpy(dtype=float)
+        low, high = bootstrap_bands(matrix, f"|a|acme|{metric}|step")
+        for t in (5, 9):
+            ys = band[np.isclose(band[:, 0], t), 1]
+            assert min(ys) == pytest.approx(low[t]) and max(ys) == pytest.approx(high[t])
+            assert matrix[:, t].min() <= low[t] <= high[t] <= matrix[:, t].max()
     single = plots.plot_timeseries(make_steps(replicates=1), ["reach"])
     assert len(single.axes[0].collections) == 0 and len(single.axes[0].lines) == 3
 
@@ -180,16 +193,19 @@ def test_several_brands_need_a_brand_and_sweeps_a_point():
         plots.plot_timeseries(make_steps(sweep=[40, 63]), ["reach"])
 
 
-def test_final_error_bars_are_t_intervals():
-    values = {"a": [1.0, 2.0, 4.0], "b": [10.0, 10.0, 13.0]}
+def test_final_error_bars_are_the_comparison_intervals_low_to_high():
+    values = {"a": [1.0, 2.0, 4.0, 3.0, 2.0], "b": [0.0, 0.0, 0.0, 0.0, 7.0]}
     summary = pd.DataFrame([{"variant": v, "replicate": r, "brand": "acme", "reach": x}
                             for v, xs in values.items() for r, x in enumerate(xs)])
     fig = plots.plot_final(summary, ["reach"])
     ax = fig.axes[0]
     [bars] = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
-    halves = [(seg[1, 1] - seg[0, 1]) / 2 for seg in bars.lines[2][0].get_segments()]
-    expected = [stats.t.ppf(0.975, 2) * stats.sem(xs) for xs in values.values()]
-    assert halves == pytest.approx(expected)
+    ends = [(seg[0, 1], seg[1, 1]) for seg in bars.lines[2][0].get_segments()]
+    table = comparison_table(summary, ["reach"]).set_index("variant")
+    assert np.ravel(ends) == pytest.approx(np.ravel(table.loc[list(values), ["ci_low", "ci_high"]]))
+    # b is skewed: mean 1.4, and the symmetric t-interval would start below 0 — the bar does not
+    assert stats.t.interval(0.95, 4, loc=1.4, scale=stats.sem(values["b"]))[0] < 0
+    assert ends[1][0] >= 0 and ends[1][1] - 1.4 > 1.4 - ends[1][0]
     assert [p.get_height() for p in ax.patches] == pytest.approx([np.mean(x) for x in values.values()])
     assert legend_labels(fig) == ["a", "b"]
 
