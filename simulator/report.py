@@ -11,7 +11,11 @@ Every statement about results is generated from the tables by pure functions
 (:func:`reading`, :func:`things_to_notice`): a variant is said to *lead* on a metric only
 when the paired 95% interval of its difference to every other variant excludes 0 in the
 better direction; a difference whose interval contains 0 is called not distinguishable from
-noise; a single run (n = 1) gets no interval and no verdict.
+noise; a single run (n = 1) gets no interval and no verdict. The intervals are the bootstrap
+intervals of :mod:`simulator.experiment` (``comparison.csv``). A metric with fewer than
+``MIN_NONZERO`` runs with a non-zero value (``rare`` in ``comparison.csv``) gets no verdict
+either: the reading says it is too rare to compare at this replicate count, and how many
+replicates would be needed.
 
 The report is built once as a small document (sections of paragraphs, lists, tables,
 figures and commands, with ``code``, ``**bold**`` and ``[links](href)`` inline) and rendered
@@ -38,7 +42,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .experiment import interval_label, mean_interval
+from .experiment import MIN_NONZERO, interval_label, mean_interval
 
 # --- what the metrics mean and which way is better -------------------------------------------------
 
@@ -155,9 +159,12 @@ def direction_words(metric: str) -> str:
     return "more is better" if d > 0 else "less is better" if d < 0 else "neither direction is better"
 
 
-def verdict(lo: Any, hi: Any, sign: int) -> str:
+def verdict(lo: Any, hi: Any, sign: int, rare: bool = False) -> str:
     """``better``/``worse`` when the interval of (this − other) excludes 0, by the metric's
-    direction ``sign``; ``noise`` when it contains 0; ``unknown`` without an interval."""
+    direction ``sign``; ``noise`` when it contains 0; ``unknown`` without an interval;
+    ``rare`` when either side is too rare to compare (:func:`is_rare`), whatever the interval."""
+    if rare:
+        return "rare"
     if not (finite(lo) and finite(hi)):
         return "unknown"
     lo, hi = float(lo), float(hi)
@@ -167,6 +174,68 @@ def verdict(lo: Any, hi: Any, sign: int) -> str:
             return "higher" if up else "lower"
         return "better" if (up == (sign > 0)) else "worse"
     return "noise"
+
+
+def is_rare(row: dict[str, Any] | None) -> bool:
+    """Whether a comparison row is too rare to compare: fewer than ``MIN_NONZERO`` runs with a
+    finite, non-zero value (the ``rare`` column; tables without it, from older versions, are
+    taken as not rare). A single run is never called rare: it has no interval anyway."""
+    if row is None or _count(row.get("runs", row.get("n"))) <= 1:
+        return False
+    v = row.get("rare")
+    if isinstance(v, str):
+        return v.strip().lower() == "true"
+    return bool(v) if finite(v) or isinstance(v, bool | np.bool_) else False
+
+
+def rare_words(row: dict[str, Any]) -> str:
+    """``2 of 20 runs non-zero`` (or ``3 runs`` when every run was non-zero but there are
+    too few)."""
+    nonzero, runs = _count(row.get("nonzero")), _count(row.get("runs", row.get("n")))
+    if nonzero == runs:
+        return f"only {runs} run{'s' if runs != 1 else ''}"
+    return f"{nonzero} of {runs} runs non-zero"
+
+
+def replicates_needed(rows: Iterable[dict[str, Any]]) -> str:
+    """``about 50 replicates`` (the most any of the rare ``rows`` needs), ``at least 34
+    replicates`` when that figure is a lower bound (no run had a non-zero value)."""
+    best, lower = 0, False
+    for r in rows:
+        need = r.get("replicates_needed")
+        if is_rare(r) and finite(need) and int(float(need)) >= best:
+            bound = str(r.get("replicates_needed_is_lower_bound")).strip().lower() == "true"
+            lower = bound or (lower and int(float(need)) == best)
+            best = int(float(need))
+    if not best:
+        return "more replicates"
+    return f"{'at least' if lower else 'about'} {best:,} replicates"
+
+
+def _count(v: Any) -> int:
+    return int(float(v)) if finite(v) else 0
+
+
+def too_rare(rows: Iterable[dict[str, Any] | None], where: str = "") -> str:
+    """``too rare to compare at this replicate count``, or ``too few replicates to compare``
+    when there are fewer replicates than ``MIN_NONZERO`` (so every row is rare); ``where``
+    (sweep values) is said after ``compare at``."""
+    few = all(_count(r.get("runs", r.get("n"))) < MIN_NONZERO for r in rows if is_rare(r))
+    at = f" at {where}" if where else ""
+    if few:
+        return f"too few replicates to compare{at}"
+    return f"too rare to compare{at} with this many replicates" if where else \
+        "too rare to compare at this replicate count"
+
+
+def _too_rare(rows: Sequence[dict[str, Any]]) -> str:
+    """The sentence for a metric with rare rows: which, and how many replicates would do."""
+    rare = [r for r in rows if is_rare(r)]
+    if not rare:
+        return ""
+    which = _join([f"{r['variant']} ({rare_words(r)})" for r in rare])
+    return (f"{_cap(too_rare(rare))} — fewer than {MIN_NONZERO} runs with a non-zero value for "
+            f"{which}: {replicates_needed(rare)} would be needed.")
 
 
 def _opposite(v: str) -> str:
@@ -326,12 +395,15 @@ def _pair_verdict(table: Table, summary: pd.DataFrame | None, metric: str, brand
     or (for two other variants) from the per-replicate summary."""
     sign = direction(metric)
     ref = table.variants[0]
+    rare = is_rare(table.get(x, brand, metric, point)) or is_rare(table.get(y, brand, metric, point))
     if y == ref:
         row = table.get(x, brand, metric, point)
-        return verdict(row["diff_ci_low"], row["diff_ci_high"], sign) if row else "unknown"
+        return verdict(row["diff_ci_low"], row["diff_ci_high"], sign, rare) if row else "unknown"
     if x == ref:
         row = table.get(y, brand, metric, point)
-        return _opposite(verdict(row["diff_ci_low"], row["diff_ci_high"], sign)) if row else "unknown"
+        return _opposite(verdict(row["diff_ci_low"], row["diff_ci_high"], sign, rare)) if row else "unknown"
+    if rare:
+        return "rare"
     if summary is None or metric not in summary.columns:
         return "unknown"
     _, lo, hi, _ = paired_difference(summary, metric, x, y, brand, point)
@@ -356,7 +428,7 @@ def leader(table: Table, summary: pd.DataFrame | None, metric: str, brand: str,
 
 def _difference_phrase(row: dict[str, Any], ref_row: dict[str, Any] | None, metric: str) -> str:
     sign = direction(metric)
-    v = verdict(row["diff_ci_low"], row["diff_ci_high"], sign)
+    v = verdict(row["diff_ci_low"], row["diff_ci_high"], sign, is_rare(row) or is_rare(ref_row))
     rel = ""
     if ref_row is not None and finite(ref_row["mean"]) and float(ref_row["mean"]) != 0 \
             and finite(row["diff_mean"]):
@@ -364,6 +436,8 @@ def _difference_phrase(row: dict[str, Any], ref_row: dict[str, Any] | None, metr
         rel = f", {'+' if pct > 0 else ''}{pct:.0f}%".replace("-", "−") if abs(pct) >= 1 else ""
     interval = fmt_ci(row["diff_ci_low"], row["diff_ci_high"], signed=True)
     head = f"{row['variant']} {fmt(row['diff_mean'], signed=True)}"
+    if v == "rare":
+        return f"{head} — {too_rare([row, ref_row])}"
     if v == "unknown":
         return f"{head} (no paired interval: fewer than two replicates with a value)"
     if v == "noise":
@@ -391,7 +465,9 @@ def _compare_reading(table: Table, summary: pd.DataFrame | None, metrics: Sequen
                 continue
             values = []
             for r in rows:
-                if finite(r["mean"]):
+                if finite(r["mean"]) and is_rare(r):
+                    values.append(f"{r['variant']} {fmt(r['mean'])} (rare: no interval)")
+                elif finite(r["mean"]):
                     ci = fmt_ci(r["ci_low"], r["ci_high"])
                     values.append(f"{r['variant']} {fmt(r['mean'])}{' ' + ci if ci else ''}")
                 else:
@@ -399,6 +475,8 @@ def _compare_reading(table: Table, summary: pd.DataFrame | None, metrics: Sequen
             text = f"{_brand_prefix(table, brand)}{_label(metric)}: "
             if len(table.variants) > 1:
                 text += _leader_sentence(table, summary, metric, brand) + " "
+            elif any(is_rare(r) for r in rows):
+                text += _too_rare(rows) + " "
             text += f"Means: {'; '.join(values)}."
             if len(table.variants) > 1:
                 ref_row = table.get(ref, brand, metric)
@@ -413,14 +491,21 @@ def _compare_reading(table: Table, summary: pd.DataFrame | None, metrics: Sequen
 def _leader_sentence(table: Table, summary: pd.DataFrame | None, metric: str, brand: str,
                      point: Any = None) -> str:
     """Who leads — only a variant better than every other beyond noise; otherwise which
-    pairs differ beyond noise and which do not."""
+    pairs differ beyond noise and which do not. Variants too rare to compare are named, with
+    the replicates that would be needed, and are in no verdict."""
+    rows = [r for v in table.variants if (r := table.get(v, brand, metric, point)) is not None]
+    rare = _too_rare(rows)
     if direction(metric) == 0:
-        return "Neither direction is better, so no variant is said to lead."
+        return f"{rare} Neither direction is better, so no variant is said to lead.".lstrip()
     lead, _, _ = leader(table, summary, metric, brand, point)
     if lead is not None:
         return f"**{lead} leads**: better than every other variant beyond noise."
     variants = [v for v in table.variants
                 if (r := table.get(v, brand, metric, point)) is not None and finite(r["mean"])]
+    if rare:
+        variants = [v for v in variants if not is_rare(table.get(v, brand, metric, point))]
+        compared = _pairs_text(table, summary, metric, brand, point, variants)
+        return f"{rare} No variant is said to lead.{compared}"
     ahead: dict[str, list[str]] = {}
     noise, untested = [], []
     for i, x in enumerate(variants):
@@ -450,6 +535,30 @@ def _leader_sentence(table: Table, summary: pd.DataFrame | None, metric: str, br
         text += (f" Not tested: {_join(untested)} (only differences to the first variant are in "
                  "comparison.csv).")
     return text
+
+
+def _pairs_text(table: Table, summary: pd.DataFrame | None, metric: str, brand: str, point: Any,
+                variants: Sequence[str]) -> str:
+    """`` Of the others, …`` — the verdicts between the variants that are not rare."""
+    ahead, noise, untested = [], [], []
+    for i, x in enumerate(variants):
+        for y in variants[i + 1:]:
+            v = _pair_verdict(table, summary, metric, brand, x, y, point)
+            if v in ("better", "worse"):
+                win, lose = (x, y) if v == "better" else (y, x)
+                ahead.append(f"{win} is ahead of {lose}")
+            elif v == "noise":
+                noise.append(f"{x} vs {y}")
+            elif v == "unknown":
+                untested.append(f"{x} vs {y}")
+    parts = []
+    if ahead:
+        parts.append(f"beyond noise, {'; '.join(ahead)}")
+    if noise:
+        parts.append(f"not distinguishable from noise: {_join(noise)}")
+    if untested:
+        parts.append(f"not tested: {_join(untested)}")
+    return f" Of the others, {'; '.join(parts)}." if parts else ""
 
 
 # --- sweeps --------------------------------------------------------------------------------------
@@ -484,7 +593,10 @@ def _between_points(table: Table, summary: pd.DataFrame | None, variant: str, br
                     metric: str, p: Any, q: Any) -> str:
     """``higher``/``lower``/``noise``/``unknown``: is the metric at point p above that at q?
     Paired by replicate (the points share replicate seeds) when ``summary`` is given, else
-    judged by non-overlap of the two means' intervals."""
+    judged by non-overlap of the two means' intervals. ``rare`` when either point is too rare
+    to compare."""
+    if is_rare(table.get(variant, brand, metric, p)) or is_rare(table.get(variant, brand, metric, q)):
+        return "rare"
     if summary is not None and metric in summary.columns:
         _, lo, hi, _ = paired_difference(summary, metric, variant, variant, brand, p, q)
         return verdict(lo, hi, 0)
@@ -512,7 +624,7 @@ def _trend(table: Table, summary: pd.DataFrame | None, variant: str, brand: str,
     first beyond noise and no step between neighbouring values goes the other way beyond
     noise. Otherwise the metric varies."""
     points = [p for p in _sorted_points(table)
-              if (r := table.get(variant, brand, metric, p)) and finite(r["mean"])]
+              if (r := table.get(variant, brand, metric, p)) and finite(r["mean"]) and not is_rare(r)]
     if len(points) < 2:
         return "unknown", points, [], False
     pairs = {(x, y): _between_points(table, summary, variant, brand, metric, y, x)
@@ -537,8 +649,23 @@ def _trend(table: Table, summary: pd.DataFrame | None, variant: str, brand: str,
 def _shape_words(table: Table, summary: pd.DataFrame | None, variant: str, brand: str,
                  metric: str) -> str:
     shape, points, moves, extremes_differ = _trend(table, summary, variant, brand, metric)
+    rows = [r for p in _sorted_points(table) if (r := table.get(variant, brand, metric, p))
+            and finite(r["mean"]) and is_rare(r)]
+    rare = ""
+    if rows:
+        where = _join([_point_label(table, r.get("point")) for r in rows])
+        rare = (f"{too_rare(rows, where)} (fewer than {MIN_NONZERO} runs with a non-zero "
+                f"value; {replicates_needed(rows)} would be needed)")
     if shape == "unknown":
-        return "cannot be judged (no intervals)"
+        if not rare:
+            return "cannot be judged (no intervals)"
+        return f"{'has' if rare.startswith('too few') else 'is'} {rare}"
+    return _shape_phrase(table, variant, brand, metric, shape, points, moves, extremes_differ) + \
+        (f"; {rare}" if rare else "")
+
+
+def _shape_phrase(table: Table, variant: str, brand: str, metric: str, shape: str,
+                  points: list[Any], moves: list[tuple[Any, Any, str]], extremes_differ: bool) -> str:
     if shape == "flat":
         return "is flat: no change across the values is distinguishable from noise"
 
@@ -580,7 +707,7 @@ def _sweep_reading(table: Table, summary: pd.DataFrame | None, metrics: Sequence
                 for p in points:
                     r = table.get(variant, brand, metric, p)
                     if r is not None:
-                        ci = fmt_ci(r["ci_low"], r["ci_high"])
+                        ci = "(rare)" if is_rare(r) else fmt_ci(r["ci_low"], r["ci_high"])
                         cells.append(f"{_point_label(table, p)}: {fmt(r['mean'])}{' ' + ci if ci else ''}")
                 t = trend(table, summary, variant, brand, metric)
                 shape = _shape_words(table, summary, variant, brand, metric)
@@ -600,7 +727,8 @@ def _best_point(table: Table, summary: pd.DataFrame | None, variant: str, brand:
     """", best at X" when X beats every other value beyond noise."""
     sign = direction(metric)
     want = "higher" if sign > 0 else "lower"
-    valid = [p for p in points if (r := table.get(variant, brand, metric, p)) and finite(r["mean"])]
+    valid = [p for p in points if (r := table.get(variant, brand, metric, p)) and finite(r["mean"])
+             and not is_rare(r)]
     for p in valid:
         if all(_between_points(table, summary, variant, brand, metric, p, q) == want
                for q in valid if q != p):
@@ -613,14 +741,18 @@ def _sweep_against_reference(table: Table, brand: str, metric: str, points: Sequ
     sign = direction(metric)
     texts = []
     for variant in table.variants[1:]:
-        clear, noise = [], []
+        clear, noise, rare, rare_rows = [], [], [], []
         for p in points:
             r = table.get(variant, brand, metric, p)
             if r is None:
                 continue
-            v = verdict(r["diff_ci_low"], r["diff_ci_high"], sign)
+            v = verdict(r["diff_ci_low"], r["diff_ci_high"], sign,
+                        is_rare(r) or is_rare(table.get(ref, brand, metric, p)))
             label = _point_label(table, p)
-            if v in ("better", "worse", "higher", "lower"):
+            if v == "rare":
+                rare.append(label)
+                rare_rows += [r, table.get(ref, brand, metric, p)]
+            elif v in ("better", "worse", "higher", "lower"):
                 clear.append(f"{label}: {fmt(r['diff_mean'], signed=True)} "
                              f"{fmt_ci(r['diff_ci_low'], r['diff_ci_high'], signed=True)}, {v}")
             elif v == "noise":
@@ -630,8 +762,12 @@ def _sweep_against_reference(table: Table, brand: str, metric: str, points: Sequ
             text += f"; not distinguishable from noise at {_join(noise)}." if noise else "."
         elif noise:
             text = f"{variant} against {ref}: not distinguishable from noise at any value."
+        elif rare:
+            text = f"{variant} against {ref}: {too_rare(rare_rows, 'any value')}."
         else:
             text = f"{variant} against {ref}: no paired intervals."
+        if rare and (clear or noise):
+            text += f" {_cap(too_rare(rare_rows, _join(rare)))}."
         texts.append(text)
     return " ".join(texts)
 
@@ -667,6 +803,11 @@ def things_to_notice(comparison: pd.DataFrame, summary: pd.DataFrame | None = No
                      + ": one draw of chance. Another seed (`--seed`) can change them; only "
                      "`perksim compare` with several replicates says which differences are larger "
                      "than chance.")
+    elif table.max_n() < MIN_NONZERO:
+        notes.append(f"With only {table.max_n()} replicates — fewer than {MIN_NONZERO} — no difference "
+                     "is judged: a mean of so few runs is driven by a handful of events, and its "
+                     "interval means little. Run at least 10 replicates (`--replicates 10`) to "
+                     "compare.")
     elif table.max_n() < SMALL_REPLICATES:
         notes.append(f"With only {table.max_n()} replicates the intervals are wide: a difference "
                      "called not distinguishable from noise here may become clear with more "
@@ -1432,9 +1573,13 @@ def _section_reading(f: Folder, table: Table) -> Section:
     if table.max_n() <= 1:
         s.p("The table: the final values (one run each, so no intervals).")
     else:
-        s.p("The table: mean and 95% interval over the replicates"
+        rare = any(is_rare(r) for r in table.rows.values() if r["metric"] in KEY_METRICS)
+        s.p("The table: mean and 95% interval over the replicates (bootstrap)"
             + ("; below it, Δ, the paired difference to the first variant (✱ = its 95% interval "
-               "excludes 0)" if len(table.variants) > 1 and not table.sweep else "") + ".")
+               "excludes 0)" if len(table.variants) > 1 and not table.sweep else "")
+            + (f". *Rare*: fewer than {MIN_NONZERO} runs with a non-zero value, so no interval and "
+               "no ✱; the replicates at which about that many are expected are given"
+               if rare else "") + ".")
     for header, rows in summary_tables(table):
         s.table(header, rows)
     return s
@@ -1465,18 +1610,26 @@ def summary_tables(table: Table, metrics: Sequence[str] = KEY_METRICS,
             cells = [f"`{m}`"]
             for v in table.variants:
                 r = table.get(v, brand, m)
-                cells.append(_cell(r, v != table.variants[0]) if r else "")
+                cells.append(_cell(r, v != table.variants[0], table.get(table.variants[0], brand, m))
+                             if r else "")
             rows.append(cells)
         out.append((header, rows))
     return out
 
 
-def _cell(r: dict[str, Any], diff: bool) -> str:
+def _cell(r: dict[str, Any], diff: bool, ref: dict[str, Any] | None = None) -> str:
+    """Mean [interval] (rare: how rare, replicates needed), and the Δ to the first variant."""
     text = fmt(r["mean"])
+    rare = is_rare(r)
     ci = fmt_ci(r["ci_low"], r["ci_high"])
-    if ci:
+    if rare:
+        need = replicates_needed([r]).replace("about ", "~").replace("at least ", "≥ ")
+        text += f" (rare: {rare_words(r)}; {need} needed)"
+    elif ci:
         text += f" {ci}"
-    if diff and finite(r["diff_mean"]) and finite(r["diff_ci_low"]):
+    if diff and finite(r["diff_mean"]) and (is_rare(r) or is_rare(ref)) and _count(r.get("diff_n")) > 1:
+        text += f"<br>Δ {fmt(r['diff_mean'], signed=True)} ({too_rare([r, ref])})"
+    elif diff and finite(r["diff_mean"]) and finite(r["diff_ci_low"]):
         star = " ✱" if verdict(r["diff_ci_low"], r["diff_ci_high"], 1) != "noise" else ""
         text += f"<br>Δ {fmt(r['diff_mean'], signed=True)} " \
                 f"{fmt_ci(r['diff_ci_low'], r['diff_ci_high'], signed=True)}{star}"

@@ -106,7 +106,9 @@ def test_sweep_report_describes_change_across_values(reports) -> None:
     md = reports["sweep"][1].read_text(encoding="utf-8")
     section = md.split("## 4. What the numbers say")[1].split("## 5.")[0]
     assert "`campaigns[0].strategy.threshold`" in section
-    assert re.search(r"(rises|falls|is flat|not steadily)", section)
+    # 2 replicates are fewer than MIN_NONZERO: the reading says so instead of a trend
+    assert re.search(r"(rises|falls|is flat|not steadily|has too few replicates to compare)", section)
+    assert "about 5 replicates would be needed" in section
     assert "`campaigns[0].strategy.threshold`: 40, 55, 63, 75" in md
 
 
@@ -346,3 +348,86 @@ def test_module_entry_point_writes_the_report(folders, capsys) -> None:
     assert report.main([str(folders["run"])]) == 0
     printed = capsys.readouterr().out.split()
     assert printed == [str(folders["run"] / "report.html"), str(folders["run"] / "report.md")]
+
+
+# --- metrics too rare to compare ------------------------------------------------------------------
+
+
+def with_rarity(comp: pd.DataFrame, nonzero: dict[str, int], runs: int = 20) -> pd.DataFrame:
+    """Add comparison.csv's rarity columns: ``nonzero`` runs per variant (others: all runs)."""
+    comp = comp.copy()
+    comp["runs"] = runs
+    comp["nonzero"] = [nonzero.get(v, runs) for v in comp["variant"]]
+    comp["rare"] = comp["nonzero"] < 5
+    need = [np.ceil(5 * runs / (k or 3)) if k < 5 else NAN for k in comp["nonzero"]]
+    comp["replicates_needed"] = need
+    comp["replicates_needed_is_lower_bound"] = comp["nonzero"] == 0
+    first = comp["variant"] == comp["variant"].iloc[0]
+    comp["diff_rare"] = ~first & (comp["rare"] | bool(comp.loc[first, "rare"].iloc[0]))
+    return comp
+
+
+def test_rare_metric_gets_no_winner_and_says_how_many_replicates_are_needed() -> None:
+    numbers = [("A", "adopters", 0.1, 0.0, 0.3, NAN, NAN, NAN),
+               ("B", "adopters", 2.0, 1.5, 2.6, 1.9, 1.4, 2.5)]
+    # the same numbers without rarity: B is better beyond noise and leads
+    assert "B leads" in line_for(reading(table(numbers)), "adopters")
+    comp = with_rarity(table(numbers), {"A": 2})
+    text = line_for(reading(comp), "adopters")
+    assert "B leads" not in text and "A leads" not in text
+    said = text.split("more is better): ", 1)[1]
+    assert "better" not in said and "worse" not in said and "beyond noise" not in said
+    assert "Too rare to compare at this replicate count" in text
+    assert "A (2 of 20 runs non-zero)" in text and "about 50 replicates would be needed" in text
+    assert "A 0.100 (rare: no interval)" in text
+    assert "[0, 0.300]" not in text  # A's interval is not shown
+    assert "B +1.90 — too rare to compare at this replicate count" in text
+    # the summary table says so too, and gives no ✱
+    [(_, rows)] = report.summary_tables(report.Table(comp), ["adopters"])
+    assert rows[0][1] == "0.100 (rare: 2 of 20 runs non-zero; ~50 replicates needed)"
+    assert "✱" not in rows[0][2] and "too rare to compare" in rows[0][2]
+    # no run with a value: the rule of three gives a lower bound
+    none = with_rarity(table(numbers), {"A": 0})
+    assert "at least 34 replicates would be needed" in line_for(reading(none), "adopters")
+
+
+def test_rare_variant_is_left_out_of_verdicts_between_the_others() -> None:
+    comp = with_rarity(table([("A", "engaged_reach", 10, 8, 12, NAN, NAN, NAN),
+                              ("B", "engaged_reach", 20, 17, 23, 10, 7, 13),
+                              ("C", "engaged_reach", 0.1, 0, 0.3, -9.9, -12, -8)]), {"C": 1})
+    text = line_for(reading(comp), "engaged_reach")
+    assert "B leads" not in text and "No variant is said to lead" in text
+    assert "C (1 of 20 runs non-zero)" in text and "about 100 replicates" in text
+    assert "Of the others, beyond noise, B is ahead of A." in text
+    assert "B +10 [+7, +13] (" in text and "C −9.90 — too rare to compare" in text
+
+
+def test_things_to_notice_name_no_leader_on_a_rare_metric() -> None:
+    comp = table([("threshold", "reach", 150, 140, 160, NAN, NAN, NAN),
+                  ("search", "reach", 100, 90, 110, -50, -60, -40),
+                  ("threshold", "engaged_reach", 8, 6, 10, NAN, NAN, NAN),
+                  ("search", "engaged_reach", 12, 10, 14, 4, 2, 6)])
+    notes = [plain(n) for n in things_to_notice(comp)]
+    assert any("threshold leads on reach but not on engaged_reach" in n for n in notes)
+    rare = with_rarity(comp, {"search": 3})
+    assert not any("leads on reach" in plain(n) for n in things_to_notice(rare))
+
+
+def test_sweep_reading_leaves_rare_points_out_of_the_trend() -> None:
+    comp = sweep_table([(40, 0.1, 0, 0.3), (55, 5, 4, 6), (63, 9, 8, 10)])
+    comp["runs"], comp["nonzero"] = 10, [1, 10, 10]
+    comp["rare"] = comp["nonzero"] < 5
+    comp["replicates_needed"] = [50, NAN, NAN]
+    comp["replicates_needed_is_lower_bound"] = False
+    text = line_for(reading(comp), "engaged_reach")
+    assert "A rises from 5 at 55 to 9 at 63" in text
+    assert "too rare to compare at 40 with this many replicates" in text
+    assert "about 50 replicates would be needed" in text
+    assert "40: 0.100 (rare)" in text
+
+
+def test_tables_without_rarity_columns_read_as_before() -> None:
+    # comparison.csv of older versions has no rare column: nothing is called rare
+    assert not report.is_rare({"n": 20, "mean": 0.0})
+    assert not report.is_rare({"rare": True, "runs": 1})  # a single run has no interval anyway
+    assert report.is_rare({"rare": "True", "runs": 20}) and report.is_rare({"rare": np.True_, "runs": 4})
