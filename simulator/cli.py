@@ -533,6 +533,58 @@ def list_command() -> None:
     click.echo(f"\n(files in {entries[0].path.parent}; run one with: perksim run NAME)")
 
 
+@cli.command(name="check-model")
+@click.option("--quick", is_flag=True, help="Every check at a small size (seconds; for tests). "
+              "Rows too small to decide are reported but not judged.")
+@click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="Also write the table as Markdown to PATH (docs/validation.md is that file).")
+@click.option("--check", "only", multiple=True, metavar="NAME",
+              help="Run only this check (repeatable); default: all.")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Worker processes (default: the cores available; 1: this process).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+              show_default=True, help="Root of the results folder check-model/<run-id>/.")
+def check_model(quick: bool, markdown: Path | None, only: tuple[str, ...], workers: int | None,
+                out: Path) -> None:
+    """Run the model against published results (docs/validation.md) and print the table.
+
+    Exit 0 if every judged row passes, 1 if any fails (each is printed on standard error).
+    """
+    from . import validation as v
+
+    unknown = [name for name in only if name not in v.BY_KEY]
+    if unknown:
+        _bad_input(f"no check '{unknown[0]}'; checks: {', '.join(v.BY_KEY)}")
+    size = v.QUICK if quick else v.FULL
+    workers = workers or v.available_cores()
+    started = utc_now()
+    seconds: dict[str, float] = {}
+
+    def progress(key: str, outcome: v.Outcome, elapsed: float) -> None:
+        seconds[key] = elapsed
+        state = f"{len(outcome.failed)} row(s) FAIL" if outcome.failed else "pass"
+        click.echo(f"check-model: {key} done at {elapsed:.0f} s — {state}", err=True)
+
+    count = len(only) or len(v.CHECKS)
+    click.echo(f"check-model: {count} check{'s' if count != 1 else ''}, {size.name} size, "
+               f"{workers} worker{'s' if workers != 1 else ''}", err=True)
+    result = v.run_checks(size, only=list(only) or None, workers=workers, progress=progress)
+    click.echo(v.render_text(result))
+    if markdown is not None:
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(v.render_markdown(result), encoding="utf-8")
+        click.echo(f"markdown: {markdown}")
+    folder = v.write_results(out, result, started=started, workers=workers, seconds=seconds,
+                             command=["perksim", *sys.argv[1:]])
+    click.echo(f"results: {folder}")
+    for key, row in result.failed:
+        m = result.outcomes[key].items[row]
+        item = v.BY_KEY[key].item(row)
+        click.echo(f"failed: {key}/{row}: {item.label}: measured {v.measured_text(m, item.kind)}, "
+                   f"tolerance {item.tolerance}", err=True)
+    if not result.passed:
+        sys.exit(1)
+
 def main() -> None:
     """Entry point of the ``perksim`` command."""
     try:
