@@ -62,11 +62,11 @@ STATES: list[tuple[str, str]] = [
     ("got a perk", "#f2a900"),
     ("adopted", "#2ca02c"),
     ("pouting", "#d62728"),
-    ("reached", "#4f8fd6"),
+    ("reached by the campaign", "#4f8fd6"),
     ("none", "#d3d3d3"),
 ]
 SERIES: list[tuple[str, str, str]] = [  # metric, panel title, colour
-    ("reach", "reach — saw a mention", "#4f8fd6"),
+    ("reach", "reach — saw the campaign's own mentions", "#4f8fd6"),
     ("engaged_reach", "engaged reach — fans reached", "#2ca02c"),
     ("authenticity", "authenticity — organic share", "#9467bd"),
     ("pout_fans", "pout among left-out fans", "#d62728"),
@@ -232,11 +232,12 @@ def layout(model: PerkCampaignModel) -> np.ndarray:
 
 
 def node_states(model: PerkCampaignModel, brand: int = 0) -> np.ndarray:
-    """Each user's state index into :data:`STATES` (perk > adopted > pouting > reached > none)."""
+    """Each user's state index into :data:`STATES` (perk > adopted > pouting > reached > none);
+    "reached" means by one of the campaign's own positive mentions, never by complaints."""
     threshold = model.spec.behaviour.pout_threshold
     state = np.full(model.n, len(STATES) - 1, dtype=np.int64)
     masks = [model.perk[:, brand] > 0, model.adopted[:, brand],
-             model.pout[:, brand] >= threshold, model.aware[:, brand]]
+             model.pout[:, brand] >= threshold, model.reached_positive[:, brand]]
     for i in reversed(range(len(masks))):  # lowest priority first, then overwrite
         state[masks[i]] = i
     return state
@@ -358,8 +359,9 @@ def status_line(model: PerkCampaignModel, brand: int = 0) -> str:
     pouting = int((model.pout[:, brand] >= model.spec.behaviour.pout_threshold).sum())
     what = "contacted" if not b.strategy.paid else "perks given"
     return (f"Day {model.t} of {model.spec.steps} · strategy: {b.strategy.name} · "
-            f"{what}: {given} · reached: {int(model.aware[:, brand].sum())} · "
+            f"{what}: {given} · reached: {int(model.reached_positive[:, brand].sum())} · "
             f"adopted: {int(model.adopted[:, brand].sum())} · pouting: {pouting} · "
+            f"saw complaints: {int(model.reached_negative[:, brand].sum())} · "
             f"users: {model.n}")
 
 

@@ -22,7 +22,7 @@ from .executors import EXECUTORS
 from .experiment import BASE_VARIANT, MIN_NONZERO, ExperimentResult, MemoryStore, run_experiment
 from .graphs import EdgeListError
 from .library import bundled, resolve
-from .metrics import METRICS
+from .metrics import HEADLINE, METRICS
 from .plots import plot_run
 from .results import (
     FolderStore,
@@ -41,8 +41,12 @@ from .results import (
 from .scenario import Scenario, ScenarioError, json_schema, load_scenario, validate_document
 
 SUMMARY_METRICS = METRICS  # every metric of docs/model.md §8, in the order of steps.csv
-KEY_METRICS = ["engaged_reach", "reach", "authenticity", "recipient_fit", "adopters",
-               "cost_per_engaged_reach", "pout_fans", "pouting_share", "coverage_ratio"]
+KEY_METRICS = HEADLINE  # the catalogue's headline metrics, in its order
+
+
+def shown_metrics(sc: Scenario) -> list[str]:
+    """The scenario's own metrics (``metrics:``) first, then the headline ones."""
+    return list(dict.fromkeys([*sc.metrics, *HEADLINE]))
 
 
 def _bad_input(message: str) -> None:
@@ -71,14 +75,13 @@ def format_summary(summary: pd.DataFrame) -> str:
 def format_comparison(comparison: pd.DataFrame, metrics: list[str] = KEY_METRICS) -> str:
     """Mean [95% bootstrap interval] per metric (rows) and variant (columns), one block per
     brand; the paired difference to the first variant is marked * when its 95% interval
-    excludes zero. A rare row (fewer than MIN_NONZERO runs with a non-zero value) shows how
-    rare it is and the replicates needed instead of an interval, and is never marked *; nor
-    is a variant compared with a rare first variant."""
+    excludes zero and the difference is not too rare to judge. A rare row (fewer than
+    MIN_NONZERO runs with a non-zero count) shows how rare it is and the replicates needed
+    instead of an interval."""
     blocks = []
     rare_seen = False
     for brand, part in comparison.groupby("brand", sort=False):
         cells: dict[str, list[str]] = {}
-        first = part[part["variant"] == part["variant"].iloc[0]].set_index("metric")
         for variant, rows in part.groupby("variant", sort=False):
             by_metric = rows.set_index("metric")
             col = []
@@ -93,7 +96,7 @@ def format_comparison(comparison: pd.DataFrame, metrics: list[str] = KEY_METRICS
                     text += f" [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
                 lo, hi = r["diff_ci_low"], r["diff_ci_high"]
                 if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0) \
-                        and not rare and not _rare(first.loc[m]):
+                        and not bool(r.get("diff_rare", False)):
                     text += " *"
                 col.append(text)
             cells[str(variant)] = col
@@ -101,8 +104,9 @@ def format_comparison(comparison: pd.DataFrame, metrics: list[str] = KEY_METRICS
         blocks.append(f"brand {brand}:\n{table}")
     note = "\n(* paired difference to the first variant: 95% interval excludes 0)"
     if rare_seen:
-        note += (f"\n(rare, few runs: fewer than {MIN_NONZERO} runs with a value ≠ 0, so no interval "
-                 f"and no *; reps needed: replicates that give ~{MIN_NONZERO} such runs, ≥ if none seen)")
+        note += (f"\n(rare, few runs: fewer than {MIN_NONZERO} runs with a count ≠ 0, so no interval; "
+                 f"* only where the paired differences are not that rare; reps needed: replicates "
+                 f"that give ~{MIN_NONZERO} such runs, ≥ if none seen)")
     return "\n\n".join(blocks) + note
 
 
@@ -223,6 +227,8 @@ def _executor_options(f: Callable) -> Callable:
                      metavar="RESULTS_DIR", help="Continue an interrupted experiment (*.partial)."),
         click.option("--report", "with_report", is_flag=True,
                      help="Also write the teaching report (report.html, report.md)."),
+        click.option("--check-claims", "with_claims", is_flag=True,
+                     help="Check the scenario's claims: against these results; exit 1 if one fails."),
     ]):
         f = option(f)
     return f
@@ -298,7 +304,7 @@ def _report_failures(result: ExperimentResult) -> None:
 def _experiment(kind: str, scenario: Path | None, replicates: int | None, variants: tuple[str, ...],
                 executor: str, workers: int | None, scheduler: str | None, resume: Path | None,
                 seed: int | None, steps: int | None, overrides: tuple[str, ...], out: Path,
-                with_report: bool = False) -> None:
+                with_report: bool = False, with_claims: bool = False) -> None:
     """compare and sweep: a resumable experiment written into <run-id>.partial until done."""
     if resume is not None:
         if scenario is not None or overrides or seed is not None or steps is not None:
@@ -370,15 +376,32 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
     click.echo(f"{kind} {sc.name}: {len(set(result.summary['variant']))} variants × "
                f"{replicates} replicates{_points(result)}, seed {sc.seed}")
     if kind == "compare":
-        click.echo(format_comparison(result.comparison))
+        click.echo(format_comparison(result.comparison, shown_metrics(sc)))
     _report_failures(result)
     click.echo(f"results: {folder}")
     if figures:
         click.echo("figures: " + ", ".join(p.name for p in figures if p.suffix == ".png"))
     if with_report:
         _write_report(folder)
-    if len(result.failures):
+    failed_claims = _claims(sc, result, kind) if with_claims else 0
+    if len(result.failures) or failed_claims:
         sys.exit(1)
+
+
+def _claims(sc: Scenario, result: ExperimentResult, kind: str) -> int:
+    """Print the claims that apply to this experiment; return how many fail."""
+    from .claims import applies, check_claims, describe
+
+    checked = check_claims(sc, result.summary, sweep=kind == "sweep")
+    other = [c for c in sc.claims if not applies(c, kind == "sweep")]
+    if checked:
+        click.echo(describe(checked))
+    elif not sc.claims:
+        click.echo("claims: the scenario states none")
+    if other:
+        click.echo(f"({len(other)} more claim{'s' if len(other) != 1 else ''} need "
+                   f"perksim {'compare' if kind == 'sweep' else 'sweep'})")
+    return sum(not r.holds for r in checked)
 
 
 def _points(result: ExperimentResult) -> str:
@@ -399,11 +422,12 @@ def _parse_time(text: str):
 @_common
 def compare(scenario: Path | None, replicates: int | None, variants: tuple[str, ...], executor: str,
             workers: int | None, scheduler: str | None, resume: Path | None, with_report: bool,
-            seed: int | None, steps: int | None, overrides: tuple[str, ...], out: Path) -> None:
+            with_claims: bool, seed: int | None, steps: int | None, overrides: tuple[str, ...],
+            out: Path) -> None:
     """Run SCENARIO's variants side by side with paired seeds; write tables with 95% CIs and
     figures."""
     _experiment("compare", scenario, replicates, variants, executor, workers, scheduler, resume,
-                seed, steps, overrides, out, with_report)
+                seed, steps, overrides, out, with_report, with_claims)
 
 
 @cli.command()
@@ -412,10 +436,11 @@ def compare(scenario: Path | None, replicates: int | None, variants: tuple[str, 
 @_common
 def sweep(scenario: Path | None, replicates: int | None, variants: tuple[str, ...], executor: str,
           workers: int | None, scheduler: str | None, resume: Path | None, with_report: bool,
-          seed: int | None, steps: int | None, overrides: tuple[str, ...], out: Path) -> None:
+          with_claims: bool, seed: int | None, steps: int | None, overrides: tuple[str, ...],
+          out: Path) -> None:
     """Run SCENARIO's sweep: grid points × variants × replicates, one tidy table."""
     _experiment("sweep", scenario, replicates, variants, executor, workers, scheduler, resume,
-                seed, steps, overrides, out, with_report)
+                seed, steps, overrides, out, with_report, with_claims)
 
 
 @cli.command()
@@ -584,6 +609,7 @@ def check_model(quick: bool, markdown: Path | None, only: tuple[str, ...], worke
                    f"tolerance {item.tolerance}", err=True)
     if not result.passed:
         sys.exit(1)
+
 
 def main() -> None:
     """Entry point of the ``perksim`` command."""

@@ -350,28 +350,48 @@ def mean_interval(values: Any, label: str,
     return (mean, float(v.std(ddof=1)), low, high, n)
 
 
-def rarity(values: Any) -> dict[str, Any]:
-    """How many runs have a finite, non-zero value, and whether that is too few to compare.
+def rarity(values: Any, events: bool = True) -> dict[str, Any]:
+    """How many runs carry information, and whether that is too few to compare.
 
-    ``runs`` counts every replicate (defined or not), ``nonzero`` those with a finite, non-zero
-    value. With fewer than ``MIN_NONZERO`` non-zero runs the row is ``rare``, and
-    ``replicates_needed`` is the replicate count at which about ``MIN_NONZERO`` non-zero runs
-    are expected, ``ceil(MIN_NONZERO · runs / nonzero)``; with none, the rule of three (the
-    per-run rate is below 3/runs with 95% confidence) gives the lower bound
-    ``ceil(MIN_NONZERO · runs / 3)`` (``replicates_needed_is_lower_bound``), and never fewer
-    than ``MIN_NONZERO``.
+    For a metric that counts events (``events``: users reached, adopters, mentions — the
+    catalogue's ``count`` metrics, and differences of them) a run informs when its value is
+    finite and non-zero: a mean of mostly zeros is driven by a handful of events. For other
+    metrics (shares, ratios, costs) a finite value informs, 0 included (a coverage ratio of
+    0 in every run is a result, not a rare event). ``runs`` counts every replicate,
+    ``nonzero`` the informative ones. With fewer than ``MIN_NONZERO`` the row is ``rare``,
+    and ``replicates_needed`` is the replicate count at which about ``MIN_NONZERO``
+    informative runs are expected, ``ceil(MIN_NONZERO · runs / nonzero)``; with none, the
+    rule of three (the per-run rate is below 3/runs with 95% confidence) gives the lower
+    bound ``ceil(MIN_NONZERO · runs / 3)`` (``replicates_needed_is_lower_bound``).
     """
     v = np.asarray(values, dtype=float).ravel()
     runs = int(v.size)
-    nonzero = int((np.isfinite(v) & (v != 0)).sum())
+    finite_ = np.isfinite(v)
+    nonzero = int((finite_ & (v != 0)).sum() if events else finite_.sum())
     rare = runs > 0 and nonzero < MIN_NONZERO
     needed, lower = np.nan, False
     if rare:
         lower = nonzero == 0
         needed = math.ceil(MIN_NONZERO * runs / (RULE_OF_THREE if lower else nonzero))
-        needed = max(needed, MIN_NONZERO)  # (only the rule of three can fall below it, for runs < 3)
     return {"runs": runs, "nonzero": nonzero, "rare": rare, "replicates_needed": needed,
             "replicates_needed_is_lower_bound": lower}
+
+
+def differences_rare(differences: Any, events: bool = True) -> bool:
+    """Whether paired differences are too rare to judge: a difference is what is judged, so it
+    is rare when it rests on a handful of events — some, but fewer than ``MIN_NONZERO``,
+    replicates differ. Differences of 0 in every replicate are not rare: the variants agree."""
+    d = np.asarray(differences, dtype=float)
+    r = rarity(d, events)
+    return bool(r["rare"] and not (events and r["nonzero"] == 0 and np.isfinite(d).sum() > 1))
+
+
+def counts_events(metric: str) -> bool:
+    """Whether a metric counts events (the catalogue's ``count`` kind; unknown names: yes)."""
+    from .metrics import BY_NAME
+
+    m = BY_NAME.get(metric)
+    return m is None or m.kind == "count"
 
 
 def comparison_table(summary: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
@@ -385,12 +405,10 @@ def comparison_table(summary: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     rows = []
     base_keys = [*point_cols, "brand", "replicate"]
     base = summary[summary["variant"] == first].set_index(base_keys) if base_keys else None
-    base_rare: dict[tuple[Any, ...], bool] = {}
     for keys, part in summary.groupby(group_cols, sort=False, dropna=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
         label = dict(zip(group_cols, keys, strict=True))
         point = label["point"] if "point" in label else None
-        where = (*(label[c] for c in point_cols), label["brand"])
         aligned = part.set_index(base_keys)
         for metric in metrics:
             name = interval_label(point, label["variant"], label["brand"], metric)
@@ -398,15 +416,15 @@ def comparison_table(summary: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
             mean, sd, lo, hi, n = mean_interval(values, name)
             row = {**label, "metric": metric, "mean": mean, "std": sd, "ci_low": lo,
                    "ci_high": hi, "n": n}
-            rare = rarity(values)
+            events = counts_events(metric)
+            rare = rarity(values, events)
             if label["variant"] == first:
                 d = (np.nan, np.nan, np.nan, np.nan, 0)
-                base_rare[(*where, metric)] = rare["rare"]
                 diff_rare = False
             else:
                 joined = aligned[metric].astype(float) - base[metric].astype(float).reindex(aligned.index)
                 d = mean_interval(joined.to_numpy(), interval_label(name, "diff", first))
-                diff_rare = rare["rare"] or base_rare.get((*where, metric), False)
+                diff_rare = differences_rare(joined.to_numpy(), events)
             row.update({"diff_mean": d[0], "diff_ci_low": d[2], "diff_ci_high": d[3], "diff_n": d[4]})
             row.update(rare)
             row["diff_rare"] = diff_rare

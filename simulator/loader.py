@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import strategies
 from .graphs import EdgeListError, read_edgelist
+from .metrics import BY_NAME
 from .scenario import (
     MAX_USERS,
     NATIONAL,
@@ -587,6 +588,51 @@ def _check_sweep(sc: Scenario) -> Found:
     return bad
 
 
+def _check_metric_name(loc: tuple[Any, ...], name: str) -> Found:
+    if name in BY_NAME:
+        return []
+    close = difflib.get_close_matches(name, list(BY_NAME), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return [(loc, f"unknown metric '{name}'{hint} (the metrics: docs/model.md §8)")]
+
+
+def _check_claims(sc: Scenario) -> Found:
+    """Metrics, variants, brands and sweep points named by ``metrics:`` and ``claims:`` exist."""
+    bad: Found = []
+    for i, name in enumerate(sc.metrics):
+        bad += _check_metric_name(("metrics", i), name)
+    names = list(sc.variants) or ["base"]
+    brands = [c.brand for c in sc.campaigns]
+    grid = sc.sweep.grid if sc.sweep else {}
+    for i, claim in enumerate(sc.claims):
+        bad += _check_metric_name(("claims", i, "metric"), claim.metric)
+        form = claim.form
+        for key in (form, "than"):
+            value = getattr(claim, key)
+            for j, v in enumerate(value if isinstance(value, list) else [value]):
+                if v is None or v in names:
+                    continue
+                close = difflib.get_close_matches(v, names, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                loc = ("claims", i, key, j) if isinstance(value, list) else ("claims", i, key)
+                bad.append((loc, f"no variant '{v}'{hint}; variants: {', '.join(names)}"))
+        if claim.brand is not None and claim.brand not in brands:
+            bad.append((("claims", i, "brand"), f"no campaign of brand '{claim.brand}'; "
+                                                f"brands: {', '.join(brands)}"))
+        metric = BY_NAME.get(claim.metric)
+        if form == "better" and metric is not None and metric.better == 0:
+            bad.append((("claims", i, "better"), f"'{claim.metric}' has no better direction: "
+                                                 "write higher: or lower: instead"))
+        for key, value in (claim.at or {}).items():
+            if key not in grid:
+                bad.append((("claims", i, "at"), f"'{key}' is not swept; the sweep grid has: "
+                                                 f"{', '.join(grid) or 'nothing'}"))
+            elif value not in grid[key]:
+                bad.append((("claims", i, "at"), f"{key} = {value!r} is not a point of the sweep "
+                                                 f"grid {grid[key]}"))
+    return bad
+
+
 # --- validation ---------------------------------------------------------------------------------
 
 
@@ -630,7 +676,7 @@ def validate_document(data: Any, file: str = "<scenario>", marks: Marks | None =
     for loc, message in _check_scenario(sc):
         add(loc, message)
     if check_variants and not problems:
-        for loc, message in _check_variants(sc) + _check_sweep(sc):
+        for loc, message in _check_variants(sc) + _check_sweep(sc) + _check_claims(sc):
             add(loc, message, prefer_key=True)
     if problems:
         raise ScenarioError(_sorted(_dedupe(problems)))

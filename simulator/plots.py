@@ -41,7 +41,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .experiment import bootstrap_bands, bootstrap_interval, interval_label
-from .metrics import METRICS
+from .metrics import CATALOGUE, METRICS
 
 # Okabe & Ito (2008): distinguishable with the common forms of colour blindness; yellow and
 # black last (yellow is faint on white, black is kept for annotations)
@@ -57,40 +57,18 @@ RASTERIZE_NODES = 1000  # above this many users, nodes are a bitmap inside the S
 LAYOUT_SEED = 2012
 MAX_BAR_GROUPS = 12  # sweep points side by side in final_metrics before it stops being readable
 
-TIMESERIES_METRICS = ("reach", "engaged_reach", "authenticity", "pout_fans", "adopters",
-                      "mentions_negative")
+TIMESERIES_METRICS = ("reach", "engaged_reach", "authenticity", "pout_fans", "adopters_campaign",
+                      "reach_negative")
 FINAL_METRICS = ("engaged_reach", "reach", "authenticity", "recipient_fit", "cost_per_engaged_reach",
                  "pout_fans")
 TRADEOFF = ("engaged_reach", "pout_fans")
 SWEEP_METRICS = ("engaged_reach", "pout_fans")
 
 MORE, LESS = "more is better", "less is better"
-# metric: (what it is, unit, which direction is better — None when neither is)
+# metric: (what it is, unit, which direction is better — None when neither is), from the catalogue
 METRIC_INFO: dict[str, tuple[str, str, str | None]] = {
-    "reach": ("Reach", "users", MORE),
-    "reach_organic": ("Organic reach", "users", MORE),
-    "reach_paid": ("Paid reach", "users", None),
-    "engaged_reach": ("Engaged reach (fans reached positively)", "users", MORE),
-    "adopters": ("Adopters", "users", MORE),
-    "mentions_paid": ("Paid mentions, cumulative", "mentions", None),
-    "mentions_organic": ("Organic mentions, cumulative", "mentions", MORE),
-    "mentions_negative": ("Negative mentions, cumulative", "mentions", LESS),
-    "authenticity": ("Authenticity (organic share of positive exposures)", "share, 0–1", MORE),
-    "recipient_fit": ("Recipient fit (mean relevance of recipients)", "relevance, 0–1", MORE),
-    "perks_given": ("Perks given", "perks", None),
-    "cost": ("Cost", "perk-value units", LESS),
-    "cost_per_engaged_reach": ("Cost per engaged fan", "perk-value units per user", LESS),
-    "fan_coverage": ("Fan coverage (share of fans given a perk)", "share, 0–1", MORE),
-    "pout_mean": ("Pout of the excluded", "mean pout, 0–1", LESS),
-    "pout_fans": ("Pout of excluded fans", "mean pout, 0–1", LESS),
-    "pouting_share": ("Pouting share (pout ≥ threshold)", "share of users, 0–1", LESS),
-    "coverage_ratio": ("Coverage ratio (least- / best-served group)", "ratio, 0–1", MORE),
-    "reach_maximin": ("Reach of the least-reached group", "share, 0–1", MORE),
-    "score_mean": ("Mean score", "score, 0–100", None),
-    "gaming_share": ("Gaming share (post rate raised ≥ 10%)", "share of users, 0–1", LESS),
-    "reach_negative": ("Negative reach", "users", LESS),
-    "contacts": ("Outreach contacts", "contacts", None),
-    "fans": ("Fans of the brand", "users", None),
+    m.name: (m.label, m.unit, MORE if m.better > 0 else LESS if m.better < 0 else None)
+    for m in CATALOGUE
 }
 
 # network picture: states in drawing order (later on top) and legend order (reversed)

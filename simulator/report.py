@@ -42,29 +42,19 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .experiment import MIN_NONZERO, interval_label, mean_interval
+from .experiment import (
+    MIN_NONZERO,
+    counts_events,
+    differences_rare,
+    interval_label,
+    mean_interval,
+)
+from .metrics import BY_NAME, HEADLINE
 
-# --- what the metrics mean and which way is better -------------------------------------------------
+# --- what the metrics mean and which way is better: the metric catalogue (simulator.metrics) ------
 
-KEY_METRICS = ["engaged_reach", "reach", "authenticity", "recipient_fit", "cost_per_engaged_reach",
-               "pout_fans", "pouting_share", "coverage_ratio", "adopters"]
-MORE_IS_BETTER = {"engaged_reach", "reach", "authenticity", "recipient_fit", "coverage_ratio",
-                  "adopters", "reach_organic", "fan_coverage", "reach_maximin", "mentions_organic"}
-LESS_IS_BETTER = {"cost_per_engaged_reach", "pout_fans", "pouting_share", "pout_mean", "cost",
-                  "mentions_negative", "reach_negative", "gaming_share"}
-METRIC_WORDS = {
-    "engaged_reach": "fans reached by a mention taken as positive",
-    "reach": "users exposed to any mention, complaints included",
-    "authenticity": "share of positive exposures that were organic, 0–1",
-    "recipient_fit": "mean relevance of the recipients to the brand, 0–1",
-    "cost_per_engaged_reach": "cost per fan reached",
-    "pout_fans": "mean pout of the fans left out, 0–1",
-    "pouting_share": "share of all users with pout at or above the pouting threshold",
-    "coverage_ratio": "perk rate of the least-served group / best-served group, 1 = even",
-    "adopters": "users who adopted",
-    "reach_negative": "users exposed to a complaint",
-    "perks_given": "perks handed out",
-}
+KEY_METRICS = HEADLINE
+METRIC_WORDS = {m.name: m.words for m in BY_NAME.values()}
 CONFIDENCE = "95%"
 SMALL_REPLICATES = 10  # below this, intervals are wide: say so
 
@@ -80,7 +70,7 @@ MODEL_SECTIONS = {  # key: (GitHub-style anchor of the heading in docs/model.md,
     "gaming": ("56-score-gaming-adaptation", "§5.6 Score gaming (adaptation)"),
     "initialization": ("5-initialization", "§5 Initialization (homophily)"),
     "observation": ("8-observation", "§8 Observation (the metrics)"),
-    "calibration": ("11-calibration-anchors", "§11 Calibration anchors"),
+    "calibration": ("11-where-the-parameters-come-from", "§11 Where the parameters come from"),
 }
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -151,7 +141,8 @@ def fmt_value(v: Any) -> str:
 
 def direction(metric: str) -> int:
     """+1 when more is better, −1 when less is better, 0 when neither."""
-    return 1 if metric in MORE_IS_BETTER else -1 if metric in LESS_IS_BETTER else 0
+    m = BY_NAME.get(metric)
+    return m.better if m is not None else 0
 
 
 def direction_words(metric: str) -> str:
@@ -186,6 +177,20 @@ def is_rare(row: dict[str, Any] | None) -> bool:
     if isinstance(v, str):
         return v.strip().lower() == "true"
     return bool(v) if finite(v) or isinstance(v, bool | np.bool_) else False
+
+
+def diff_is_rare(row: dict[str, Any] | None, ref: dict[str, Any] | None = None) -> bool:
+    """Whether a row's paired difference to the first variant is too rare to judge: its
+    ``diff_rare`` column (the differences rest on fewer than ``MIN_NONZERO`` events); tables
+    from older versions, without it, fall back to either side being rare."""
+    if row is None:
+        return False
+    v = row.get("diff_rare")
+    if v is None or (isinstance(v, float) and not finite(v)):
+        return is_rare(row) or is_rare(ref)
+    if isinstance(v, str):
+        return v.strip().lower() == "true"
+    return bool(v)
 
 
 def rare_words(row: dict[str, Any]) -> str:
@@ -307,8 +312,10 @@ class Table:
 
 
 def paired_difference(summary: pd.DataFrame, metric: str, a: str, b: str, brand: str,
-                      point: Any = None, point_b: Any = None) -> tuple[float, float, float, int]:
-    """Mean and 95% interval of (a − b), replicate by replicate (common random numbers).
+                      point: Any = None,
+                      point_b: Any = None) -> tuple[float, float, float, int, bool]:
+    """Mean, 95% interval, count of (a − b), replicate by replicate (common random numbers),
+    and whether the differences are too rare to judge (:func:`simulator.experiment.rarity`).
 
     ``a`` and ``b`` are variants; with ``point_b`` the two sides are sweep points instead
     (``a`` and ``b`` then name the same variant, or different ones).
@@ -329,7 +336,7 @@ def paired_difference(summary: pd.DataFrame, metric: str, a: str, b: str, brand:
     # labelled as in comparison.csv, so a − (first variant) gets comparison.csv's interval
     label = interval_label(point, a, brand, metric, "diff", b, *(() if point_b is None else (point_b,)))
     mean, _, lo, hi, n = mean_interval(diff, label)
-    return mean, lo, hi, n
+    return mean, lo, hi, n, differences_rare(diff, counts_events(metric))
 
 
 # --- the reading: sentences generated from the numbers ------------------------------------------------
@@ -395,19 +402,19 @@ def _pair_verdict(table: Table, summary: pd.DataFrame | None, metric: str, brand
     or (for two other variants) from the per-replicate summary."""
     sign = direction(metric)
     ref = table.variants[0]
-    rare = is_rare(table.get(x, brand, metric, point)) or is_rare(table.get(y, brand, metric, point))
     if y == ref:
         row = table.get(x, brand, metric, point)
-        return verdict(row["diff_ci_low"], row["diff_ci_high"], sign, rare) if row else "unknown"
+        return verdict(row["diff_ci_low"], row["diff_ci_high"], sign,
+                       diff_is_rare(row, table.get(y, brand, metric, point))) if row else "unknown"
     if x == ref:
         row = table.get(y, brand, metric, point)
-        return _opposite(verdict(row["diff_ci_low"], row["diff_ci_high"], sign, rare)) if row else "unknown"
-    if rare:
-        return "rare"
+        return _opposite(verdict(row["diff_ci_low"], row["diff_ci_high"], sign,
+                                 diff_is_rare(row, table.get(x, brand, metric, point)))) if row else "unknown"
     if summary is None or metric not in summary.columns:
-        return "unknown"
-    _, lo, hi, _ = paired_difference(summary, metric, x, y, brand, point)
-    return verdict(lo, hi, sign)
+        rows = table.get(x, brand, metric, point), table.get(y, brand, metric, point)
+        return "rare" if any(is_rare(r) for r in rows) else "unknown"
+    _, lo, hi, _, rare = paired_difference(summary, metric, x, y, brand, point)
+    return verdict(lo, hi, sign, rare)
 
 
 def leader(table: Table, summary: pd.DataFrame | None, metric: str, brand: str,
@@ -428,7 +435,7 @@ def leader(table: Table, summary: pd.DataFrame | None, metric: str, brand: str,
 
 def _difference_phrase(row: dict[str, Any], ref_row: dict[str, Any] | None, metric: str) -> str:
     sign = direction(metric)
-    v = verdict(row["diff_ci_low"], row["diff_ci_high"], sign, is_rare(row) or is_rare(ref_row))
+    v = verdict(row["diff_ci_low"], row["diff_ci_high"], sign, diff_is_rare(row, ref_row))
     rel = ""
     if ref_row is not None and finite(ref_row["mean"]) and float(ref_row["mean"]) != 0 \
             and finite(row["diff_mean"]):
@@ -595,11 +602,11 @@ def _between_points(table: Table, summary: pd.DataFrame | None, variant: str, br
     Paired by replicate (the points share replicate seeds) when ``summary`` is given, else
     judged by non-overlap of the two means' intervals. ``rare`` when either point is too rare
     to compare."""
+    if summary is not None and metric in summary.columns:
+        _, lo, hi, _, rare = paired_difference(summary, metric, variant, variant, brand, p, q)
+        return verdict(lo, hi, 0, rare)
     if is_rare(table.get(variant, brand, metric, p)) or is_rare(table.get(variant, brand, metric, q)):
         return "rare"
-    if summary is not None and metric in summary.columns:
-        _, lo, hi, _ = paired_difference(summary, metric, variant, variant, brand, p, q)
-        return verdict(lo, hi, 0)
     a, b = table.get(variant, brand, metric, p), table.get(variant, brand, metric, q)
     if not a or not b or not all(finite(x) for x in (a["ci_low"], a["ci_high"], b["ci_low"], b["ci_high"])):
         return "unknown"
@@ -747,7 +754,7 @@ def _sweep_against_reference(table: Table, brand: str, metric: str, points: Sequ
             if r is None:
                 continue
             v = verdict(r["diff_ci_low"], r["diff_ci_high"], sign,
-                        is_rare(r) or is_rare(table.get(ref, brand, metric, p)))
+                        diff_is_rare(r, table.get(ref, brand, metric, p)))
             label = _point_label(table, p)
             if v == "rare":
                 rare.append(label)
@@ -1627,7 +1634,7 @@ def _cell(r: dict[str, Any], diff: bool, ref: dict[str, Any] | None = None) -> s
         text += f" (rare: {rare_words(r)}; {need} needed)"
     elif ci:
         text += f" {ci}"
-    if diff and finite(r["diff_mean"]) and (is_rare(r) or is_rare(ref)) and _count(r.get("diff_n")) > 1:
+    if diff and finite(r["diff_mean"]) and diff_is_rare(r, ref) and _count(r.get("diff_n")) > 1:
         text += f"<br>Δ {fmt(r['diff_mean'], signed=True)} ({too_rare([r, ref])})"
     elif diff and finite(r["diff_mean"]) and finite(r["diff_ci_low"]):
         star = " ✱" if verdict(r["diff_ci_low"], r["diff_ci_high"], 1) != "noise" else ""

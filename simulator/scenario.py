@@ -324,6 +324,63 @@ class Sweep(StrictModel):
     samples: Annotated[int, Field(ge=0, le=100_000)] = 0
 
 
+CLAIM_FORMS = ("better", "higher", "lower", "same", "variant", "ratio", "rare")
+
+
+class Claim(StrictModel):
+    """One finding a scenario states about its own results, checked against a run.
+
+    Exactly one form: ``better: A, than: B`` (A beats B beyond noise, in the metric's better
+    direction); ``higher``/``lower: A, than: B`` (for metrics with no better direction);
+    ``same: [A, B]`` (indistinguishable from noise); ``variant: A, between: [lo, hi]`` (A's
+    mean lies in the range); ``ratio: [A, B], between: [lo, hi]`` (mean of A / mean of B);
+    ``rare: A`` (too rare to compare at the scenario's replicate count). Differences are
+    paired by replicate, with the bootstrap interval of comparison.csv.
+    """
+
+    says: str = Field(min_length=1, description="the finding in words, as the report shows it")
+    metric: str = Field(description="a metric name (docs/model.md §8)")
+    brand: str | None = Field(None, description="the campaign's brand (default: the first)")
+    at: dict[str, Any] | None = Field(
+        None, description="a sweep point {field.path: value}; the claim is checked by perksim sweep")
+    better: str | None = None
+    higher: str | None = None
+    lower: str | None = None
+    than: str | None = None
+    same: Annotated[list[str], Field(min_length=2, max_length=2)] | None = None
+    variant: str | None = None
+    ratio: Annotated[list[str], Field(min_length=2, max_length=2)] | None = None
+    between: Annotated[list[float], Field(min_length=2, max_length=2)] | None = None
+    rare: str | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Claim:
+        forms = [f for f in CLAIM_FORMS if getattr(self, f) is not None]
+        if len(forms) != 1:
+            raise ValueError("a claim has exactly one of better/higher/lower (with than), same, "
+                             f"variant or ratio (with between), rare; got {forms or 'none'}")
+        form = forms[0]
+        if (self.than is not None) != (form in ("better", "higher", "lower")):
+            raise ValueError(f"'than:' goes with better/higher/lower, not with {form}")
+        if (self.between is not None) != (form in ("variant", "ratio")):
+            raise ValueError(f"'between: [low, high]' goes with variant/ratio, not with {form}")
+        if self.between is not None and not self.between[0] <= self.between[1]:
+            raise ValueError(f"between is [low, high] with low ≤ high; got {self.between}")
+        return self
+
+    @property
+    def form(self) -> str:
+        """Which form of claim this is (one of CLAIM_FORMS)."""
+        return next(f for f in CLAIM_FORMS if getattr(self, f) is not None)
+
+    @property
+    def variants(self) -> list[str]:
+        """The variants the claim is about."""
+        named = [self.better, self.higher, self.lower, self.than, self.variant, self.rare,
+                 *(self.same or []), *(self.ratio or [])]
+        return [v for v in named if v is not None]
+
+
 class Scenario(StrictModel):
     """A complete, validated scenario."""
 
@@ -342,6 +399,10 @@ class Scenario(StrictModel):
     variants: dict[VariantName, dict[str, Any]] = Field(
         default_factory=dict, description="named alternatives: {name: {field.path: value}}")
     sweep: Sweep | None = None
+    metrics: list[str] = Field(
+        default_factory=list, description="the metrics this question is about, shown first")
+    claims: list[Claim] = Field(
+        default_factory=list, description="findings about the results, checked against a run")
 
     def to_document(self) -> dict[str, Any]:
         """The resolved scenario as plain data (what ``scenario.yaml`` of a run holds)."""

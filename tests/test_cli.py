@@ -380,34 +380,41 @@ def test_python_m_simulator_exits_2_on_bad_scenario_and_bad_argument(tmp_path):
 
 
 def comparison_rows(rows: list[tuple]) -> pd.DataFrame:
-    """(variant, metric, mean, lo, hi, diff_lo, diff_hi, nonzero, needed, lower_bound) of 20 runs."""
+    """(variant, metric, mean, lo, hi, diff_lo, diff_hi, nonzero, needed, lower_bound,
+    diff_rare) of 20 runs."""
     out = []
-    for variant, metric, mean, lo, hi, dlo, dhi, nonzero, needed, lower in rows:
+    for variant, metric, mean, lo, hi, dlo, dhi, nonzero, needed, lower, diff_rare in rows:
         out.append({"variant": variant, "brand": "acme", "metric": metric, "mean": mean, "std": 1.0,
                     "ci_low": lo, "ci_high": hi, "n": 20, "diff_mean": 0.0, "diff_ci_low": dlo,
                     "diff_ci_high": dhi, "diff_n": 20, "runs": 20, "nonzero": nonzero,
                     "rare": nonzero < 5, "replicates_needed": needed,
-                    "replicates_needed_is_lower_bound": lower, "diff_rare": False})
+                    "replicates_needed_is_lower_bound": lower, "diff_rare": diff_rare})
     return pd.DataFrame(out)
 
 
-def test_format_comparison_says_rare_instead_of_an_interval_and_never_stars_it():
+def test_format_comparison_says_rare_instead_of_an_interval_and_stars_only_judgeable_differences():
     nan = float("nan")
     table = comparison_rows([
-        ("a", "reach", 10.0, 8.0, 12.0, nan, nan, 20, nan, False),
-        ("b", "reach", 20.5, 17.5, 23.5, 7.0, 13.0, 20, nan, False),
-        ("a", "adopters", 0.1, 0.0, 0.3, nan, nan, 2, 50, False),
-        ("b", "adopters", 0.9, 0.6, 1.2, 0.5, 1.1, 16, nan, False),  # vs a rare first variant
-        ("a", "pouting_share", 0.0, 0.0, 0.0, nan, nan, 0, 34, True),
-        ("b", "pouting_share", 0.2, 0.1, 0.3, 0.1, 0.3, 3, 34, False),
+        ("a", "reach", 10.0, 8.0, 12.0, nan, nan, 20, nan, False, False),
+        ("b", "reach", 20.5, 17.5, 23.5, 7.0, 13.0, 20, nan, False, False),
+        ("a", "adopters", 0.1, 0.0, 0.3, nan, nan, 2, 50, False, False),
+        # differences to a rare first variant that rest on few events: no star
+        ("b", "adopters", 0.3, 0.1, 0.5, 0.05, 0.4, 5, nan, False, True),
+        ("a", "pouting_share", 0.0, 0.0, 0.0, nan, nan, 0, 34, True, False),
+        # never pouting against pouting in every run: the differences are not rare
+        ("b", "pouting_share", 0.2, 0.1, 0.3, 0.1, 0.3, 20, nan, False, False),
+        ("a", "mentions_negative", 0.0, 0.0, 0.0, nan, nan, 0, 34, True, False),
+        ("b", "mentions_negative", 0.2, 0.0, 0.4, 0.0, 0.4, 3, 50, False, True),
     ])
-    text = format_comparison(table, ["reach", "adopters", "pouting_share"])
+    text = format_comparison(table, ["reach", "adopters", "pouting_share", "mentions_negative"])
     lines = {line.split()[0]: line for line in text.splitlines() if line.split()}
     assert "20.5 [17.5, 23.5] *" in lines["reach"]
     assert "0.100 (rare: 2/20 runs ≠ 0, ~50 reps needed)" in lines["adopters"]
-    assert "0.900 [0.600, 1.200]" in lines["adopters"] and "*" not in lines["adopters"]
+    assert "0.300 [0.100, 0.500]" in lines["adopters"] and "*" not in lines["adopters"]
     assert "(rare: 0/20 runs ≠ 0, ≥34 reps needed)" in lines["pouting_share"]
-    assert "[" not in lines["pouting_share"] and "*" not in lines["pouting_share"]
-    assert "fewer than 5 runs with a value ≠ 0" in text.splitlines()[-1]
+    assert lines["pouting_share"].endswith("0.200 [0.100, 0.300] *")
+    assert "(rare: 3/20 runs ≠ 0, ~50 reps needed)" in lines["mentions_negative"]
+    assert "*" not in lines["mentions_negative"]
+    assert "fewer than 5 runs with a count ≠ 0" in text.splitlines()[-1]
     # without rare rows, no footnote about them
     assert "rare" not in format_comparison(table, ["reach"])

@@ -251,12 +251,12 @@ def test_leader_needs_to_beat_every_variant() -> None:
     """B and C both beat A, but B − C (paired, from the summary) contains 0: no single leader."""
     comp = table([("A", "engaged_reach", 10, 9, 11, NAN, NAN, NAN),
                   ("B", "engaged_reach", 20, 19, 21, 10, 9, 11),
-                  ("C", "engaged_reach", 19.5, 18, 21, 9.5, 8, 11)], n=4)
+                  ("C", "engaged_reach", 19.5, 18, 21, 9.5, 8, 11)], n=6)
     rng = np.random.default_rng(0)
-    noise = rng.normal(0, 1, 4)
-    summary = pd.DataFrame(
+    noise = rng.normal(0, 1, 6)
+    summary = pd.DataFrame(  # 6 replicates: enough differences to judge (MIN_NONZERO = 5)
         [{"variant": v, "replicate": r, "brand": "acme", "engaged_reach": base + noise[r] + extra}
-         for v, base in (("A", 10), ("B", 20), ("C", 20)) for r in range(4)
+         for v, base in (("A", 10), ("B", 20), ("C", 20)) for r in range(6)
          for extra in [(0.5 if v == "B" else -0.5) * (1 if r % 2 else -1)]])
     text = line_for(reading(comp, summary), "engaged_reach")
     assert "No single variant leads" in text
