@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .experiment import counts_events, differences_rare, interval_label, mean_interval, rarity
+from .loader import grid_key
 from .metrics import BY_NAME
 from .scenario import Claim, Scenario
 
@@ -54,8 +55,12 @@ def _num(v: float, signed: bool = False) -> str:
 
 def _runs(summary: pd.DataFrame, claim: Claim, brand: str, variant: str) -> pd.DataFrame:
     rows = summary[(summary["variant"] == variant) & (summary["brand"] == brand)]
+    columns = {c: c for c in summary.columns}
     for key, value in (claim.at or {}).items():
-        rows = rows[np.isclose(rows[key].astype(float), float(value))]
+        column = grid_key(key, columns)  # the swept field's column, however the path is written
+        if column is None:
+            raise KeyError(f"no column for the sweep field {key!r} in the summary")
+        rows = rows[np.isclose(rows[column].astype(float), float(value))]
     return rows
 
 

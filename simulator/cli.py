@@ -399,7 +399,8 @@ def _claims(sc: Scenario, result: ExperimentResult, kind: str) -> int:
     elif not sc.claims:
         click.echo("claims: the scenario states none")
     if other:
-        click.echo(f"({len(other)} more claim{'s' if len(other) != 1 else ''} need "
+        many = len(other) != 1
+        click.echo(f"({len(other)} more claim{'s' if many else ''} need{'' if many else 's'} "
                    f"perksim {'compare' if kind == 'sweep' else 'sweep'})")
     return sum(not r.holds for r in checked)
 

@@ -564,7 +564,7 @@ def compare(scenario: Scenario, replicates: int | None = None, variants: list[st
     ...                    overrides=["population.size=300", "steps=20"])
     >>> result = compare(sc, replicates=2)
     >>> sorted(set(result.summary["variant"]))
-    ['klout_63', 'lottery', 'relevance']
+    ['klout_63', 'lottery', 'lottery_opaque', 'relevance']
     """
     return run_experiment(scenario, replicates=replicates, variants=variants, executor=executor,
                           workers=workers, scheduler=scheduler)

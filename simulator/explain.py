@@ -105,10 +105,12 @@ class Explanation:
                 f"Pout over time (0–1; pouting at ≥ {self.pout_threshold:g}): "
                 f"{sparkline(values)}  final {values[-1]:.2f}, peak {peak:.2f} at step {peak_step}.")
             lines.append(self._pout_sources())
-            if self.entitled is not None:
+            if self.entitled is not None and not o["perk"]:
                 e = self.entitled
+                when = ("when perks were in view" if e["visible"] > 0
+                        else "(had they seen a perk)")
                 lines.append(
-                    f"Feeling entitled when perks were in view: {e['entitled']:.2f} (0–1) — "
+                    f"Feeling entitled {when}: {e['entitled']:.2f} (0–1) — "
                     f"as a fan {e['fan']:.2f}, as a near miss {e['closeness']:.2f}"
                     + (f", relieved by the rule's transparency {e['transparency']:g}"
                        if e["transparency"] else "") + ".")
@@ -120,6 +122,8 @@ class Explanation:
     def _pout_sources(self) -> str:
         parts = self.outcome["pout_from"]
         total = sum(parts.values())
+        if self.outcome["perk"] and total <= 0:
+            return "Pout by what they saw: none — recipients do not pout about a perk they got."
         if total <= 0:
             return "Pout by what they saw: none — they saw no perk given to someone else."
         words = {"mentions": "paid mentions", "displays": "perks shown on profiles",
@@ -266,6 +270,7 @@ def _build(model: PerkCampaignModel, user: int, brand_name: str, variant: str, r
     if pout_rows:
         r = max(pout_rows, key=lambda row: row["visible"])
         entitled = {"entitled": float(r["entitled"]), "closeness": float(r["closeness"]),
+                    "visible": float(r["visible"]),
                     "fan": float(model.spec.behaviour.entitlement_fan * brand.fanness[user]),
                     "transparency": float(brand.transparency)}
     fans = brand.relevance[brand.fans]

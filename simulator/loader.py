@@ -596,6 +596,22 @@ def _check_metric_name(loc: tuple[Any, ...], name: str) -> Found:
     return [(loc, f"unknown metric '{name}'{hint} (the metrics: docs/model.md §8)")]
 
 
+def grid_key(path: str, grid: dict[str, Any]) -> str | None:
+    """The key of ``grid`` that names the same field as ``path`` (``campaigns.0.x`` and
+    ``campaigns[0].x`` are the same field), or None."""
+    try:
+        wanted = parse_field_path(path)
+    except ValueError:
+        return None
+    for key in grid:
+        try:
+            if parse_field_path(key) == wanted:
+                return key
+        except ValueError:
+            continue
+    return None
+
+
 def _check_claims(sc: Scenario) -> Found:
     """Metrics, variants, brands and sweep points named by ``metrics:`` and ``claims:`` exist."""
     bad: Found = []
@@ -624,12 +640,13 @@ def _check_claims(sc: Scenario) -> Found:
             bad.append((("claims", i, "better"), f"'{claim.metric}' has no better direction: "
                                                  "write higher: or lower: instead"))
         for key, value in (claim.at or {}).items():
-            if key not in grid:
+            swept = grid_key(key, grid)
+            if swept is None:
                 bad.append((("claims", i, "at"), f"'{key}' is not swept; the sweep grid has: "
                                                  f"{', '.join(grid) or 'nothing'}"))
-            elif value not in grid[key]:
+            elif value not in grid[swept]:
                 bad.append((("claims", i, "at"), f"{key} = {value!r} is not a point of the sweep "
-                                                 f"grid {grid[key]}"))
+                                                 f"grid {grid[swept]}"))
     return bad
 
 

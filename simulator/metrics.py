@@ -45,8 +45,8 @@ class Metric:
 
 CATALOGUE: tuple[Metric, ...] = (
     Metric("reach", "Reach (campaign's own positive mentions)", "users", +1,
-           "users reached by the campaign's own mentions taken as positive (paid, or organic "
-           "from people it recruited) — complaints and fans' own talk not included", headline=True),
+           "users reached by the campaign's own positive mentions — not by complaints, not by "
+           "fans' own talk", headline=True),
     Metric("reach_organic", "Organic reach of the campaign", "users", +1,
            "users reached by organic mentions the campaign caused (outreach contacts and the "
            "adopters it persuaded)"),
@@ -55,11 +55,11 @@ CATALOGUE: tuple[Metric, ...] = (
            "users exposed to any mention of the brand: the campaign's, fans' own talk and "
            "complaints — not a success measure"),
     Metric("engaged_reach", "Engaged reach (fans reached, not recipients)", "users", +1,
-           "fans reached by the campaign's own positive mentions while holding no perk "
-           "(recipients are counted in fan_coverage)",
+           "fans reached by the campaign's own positive mentions, recipients not counted",
            headline=True),
     Metric("adopters", "Adopters, all", "users", +1,
-           "users who adopted, whatever persuaded them (fans' own talk included)", headline=True),
+           "users who adopted, whatever persuaded them, fans' own talk included; perk "
+           "recipients are not counted", headline=True),
     Metric("adopters_campaign", "Adopters the campaign persuaded", "users", +1,
            "users the campaign persuaded, directly or through a chain of adopters", headline=True),
     Metric("chain_share", "Chain adoptions (depth ≥ 2)", "share, 0–1", 0,

@@ -149,7 +149,7 @@ class PerkCampaignModel(mesa.Model):
     >>> model = PerkCampaignModel(load_scenario("scenarios/klout_pout.yaml"), rng=1)
     >>> model.run(steps=20)
     >>> sorted(model.summary().columns)[:3]
-    ['adopters', 'authenticity', 'brand']
+    ['adopters', 'adopters_campaign', 'authenticity']
     """
 
     def __init__(self, scenario: Scenario, rng: int | np.random.SeedSequence | None = None):

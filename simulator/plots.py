@@ -709,12 +709,25 @@ def _read(path: Path) -> pd.DataFrame | None:
     return pd.read_csv(path, dtype={"variant": str, "brand": str})
 
 
+def scenario_metrics(folder: Path) -> list[str]:
+    """The metrics the folder's scenario is about (its ``metrics:``), if it names any."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    wanted = doc.get("metrics") if isinstance(doc, dict) else None
+    return [m for m in wanted if isinstance(m, str)] if isinstance(wanted, list) else []
+
+
 def draw_all(folder: str | Path) -> list[Path]:
     """Draw every applicable figure of a results folder into ``folder/figures``.
 
     From whichever of ``steps.csv``, ``summary.csv`` (else derived from ``steps.csv``),
     ``users.csv`` and ``edges.csv`` exist: ``timeseries`` (one sweep point only),
-    ``final_metrics`` (up to ``MAX_BAR_GROUPS`` sweep points), ``tradeoff``, for sweeps
+    ``final_metrics`` (up to ``MAX_BAR_GROUPS`` sweep points; the scenario's own ``metrics:``
+    first, then the usual ones, six in all), ``tradeoff``, for sweeps
     ``sweep_<param>_<metric>`` per swept parameter and metric of ``SWEEP_METRICS``, and
     ``network_<variant>`` per variant when users and edges exist. With several brands every
     name gets a ``_<brand>`` suffix. Each figure is written as PNG and SVG; returns the
@@ -742,7 +755,8 @@ def draw_all(folder: str | Path) -> list[Path]:
                 written += save(plot_timeseries(steps, cols, brand), out, f"timeseries{sfx}")
         if summary is not None:
             points = summary["point"].nunique() if "point" in summary.columns else 1
-            cols = [m for m in FINAL_METRICS if m in summary.columns]
+            cols = [m for m in dict.fromkeys([*scenario_metrics(folder), *FINAL_METRICS])
+                    if m in summary.columns][:len(FINAL_METRICS)]
             if cols and points <= MAX_BAR_GROUPS:
                 written += save(plot_final(summary, cols, brand), out, f"final_metrics{sfx}")
             if all(m in summary.columns for m in TRADEOFF):

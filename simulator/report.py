@@ -50,6 +50,7 @@ from .experiment import (
     mean_interval,
 )
 from .metrics import BY_NAME, HEADLINE
+from .sources import SOURCES
 
 # --- what the metrics mean and which way is better: the metric catalogue (simulator.metrics) ------
 
@@ -833,13 +834,10 @@ def things_to_notice(comparison: pd.DataFrame, summary: pd.DataFrame | None = No
             reach_lead = leader(table, summary, "reach", brand)[0] if "reach" in m else None
             engaged_lead = leader(table, summary, "engaged_reach", brand)[0] if "engaged_reach" in m else None
             if reach_lead and reach_lead != engaged_lead:
-                neg = m.get("reach_negative", {})
-                extra = (" Users exposed to complaints (`reach_negative`): "
-                         + _compare_list(neg) + ".") if neg else ""
                 notes.append(f"{who}{reach_lead} leads on `reach` but not on `engaged_reach`. Reach "
-                             "counts everyone exposed to any mention — including people who only saw "
-                             "complaints of those left out — while engaged reach counts only fans "
-                             f"reached by a positive mention.{extra}")
+                             "counts everyone the campaign's own mentions reached; engaged reach only "
+                             "the brand's fans among them who did not get a perk themselves — big "
+                             "audiences are not necessarily audiences of fans.")
             fit_lead = leader(table, summary, "recipient_fit", brand)[0] if "recipient_fit" in m else None
             if fit_lead and fit_lead != engaged_lead:
                 notes.append(f"{who}{fit_lead}'s recipients fit the brand best (`recipient_fit` "
@@ -851,8 +849,11 @@ def things_to_notice(comparison: pd.DataFrame, summary: pd.DataFrame | None = No
                 name = "The lottery" + ("" if pout_lead == "lottery" else f" ({pout_lead})")
                 notes.append(f"{who}{name} leaves the excluded fans least frustrated "
                              f"(`pout_fans` {_compare_list(m['pout_fans'])}). In the model a lottery's "
-                             "rules are public (rule transparency 0.8 unless set), which lowers the "
-                             "feeling of entitlement, and nobody 'almost made it' past a score bar.")
+                             "recipients are drawn at random — mostly users with small audiences, so "
+                             "few fans see a perk — its rules are public unless set otherwise (rule "
+                             "transparency 0.8), which lowers the feeling of entitlement, and nobody "
+                             "'almost made it' past a score bar. Compare a lottery with opaque rules "
+                             "(`rule_transparency: 0`) to tell the allocation from the rule.")
             cost_lead = leader(table, summary, "cost_per_engaged_reach", brand)[0] \
                 if "cost_per_engaged_reach" in m else None
             if cost_lead and "engaged_reach" in m:
@@ -899,7 +900,14 @@ def things_to_notice(comparison: pd.DataFrame, summary: pd.DataFrame | None = No
             count = ("adopter" if top == 1 else "adopters") + ("" if single else " on average")
             notes.append(f"{who}Adoption is rare: {most}{fmt(top)} {count} among "
                          f"{users:,} users {anyv}. Seeing a mention is far more common than being "
-                         "persuaded by one.")
+                         "persuaded by one — as online: most cascades convert nobody beyond their "
+                         "seed (Goel, Watts & Goldstein 2012; `perksim check-model`).")
+        persuaded = m.get("adopters_campaign", {})
+        if adopt and persuaded and max(persuaded.values()) < 0.5 * max(adopt.values()):
+            notes.append(f"{who}Most adopters were persuaded by fans' own talk about the brand, not "
+                         f"by the campaign (`adopters` {_compare_list(adopt)}; the campaign's "
+                         f"`adopters_campaign` {_compare_list(persuaded)}): that talk goes on "
+                         "whatever the campaign does, so compare the campaign's own numbers.")
         budget = (perks or {}).get(brand)
         if budget:
             short = []
@@ -1428,15 +1436,6 @@ def _data_uri(path: Path) -> str:
 # --- building the report --------------------------------------------------------------------------------
 
 
-def _split_description(text: str) -> tuple[str, str]:
-    """(what the scenario is, what its authors say the model finds)."""
-    text = " ".join((text or "").split())
-    m = re.search(r"What the model says", text)
-    if not m:
-        return text, ""
-    return text[:m.start()].strip(), text[m.start():].strip()
-
-
 def build(f: Folder, docs_base: str = MODEL_DOC) -> tuple[str, list[Section]]:
     """The report as a title and its sections."""
     doc, man, table = f.document, f.manifest, f.table
@@ -1462,7 +1461,7 @@ def _section_question(f: Folder, doc: dict[str, Any], man: dict[str, Any]) -> Se
     question = doc.get("question") or man.get("question")
     if question:
         s.p(f"**{question}**")
-    about, _ = _split_description(doc.get("description", ""))
+    about = " ".join((doc.get("description") or "").split())
     if about:
         s.p(about)
     pop = doc.get("population", {})
@@ -1571,9 +1570,32 @@ def _section_figures(f: Folder, table: Table) -> Section:
     return s
 
 
+def shown_metrics(f: Folder) -> list[str]:
+    """The scenario's own metrics (its ``metrics:``) first, then the headline ones present."""
+    present = set(f.comparison["metric"]) if "metric" in f.comparison else set()
+    wanted = [*(f.document.get("metrics") or []), *KEY_METRICS]
+    return [m for m in dict.fromkeys(wanted) if m in present]
+
+
+def claims_checked(f: Folder) -> list[Any]:
+    """The scenario's claims that apply to this folder, checked against its runs."""
+    if not f.document.get("claims") or f.summary is None:
+        return []
+    from .claims import check_claims
+    from .loader import validate_document
+
+    try:
+        scenario = validate_document(f.document, file=str(f.path / "scenario.yaml"),
+                                     check_variants=False)
+        return check_claims(scenario, f.summary)
+    except (ValueError, KeyError):  # a folder from an older version: no claims to check
+        return []
+
+
 def _section_reading(f: Folder, table: Table) -> Section:
     s = Section("4. What the numbers say", "reading")
-    lines = reading(f.comparison, f.summary)
+    metrics = shown_metrics(f)
+    lines = reading(f.comparison, f.summary, metrics)
     if lines:
         s.p(lines[0])
         s.ul(lines[1:])
@@ -1587,8 +1609,17 @@ def _section_reading(f: Folder, table: Table) -> Section:
             + (f". *Rare*: fewer than {MIN_NONZERO} runs with a non-zero value, so no interval and "
                "no ✱; the replicates at which about that many are expected are given"
                if rare else "") + ".")
-    for header, rows in summary_tables(table):
+    for header, rows in summary_tables(table, metrics):
         s.table(header, rows)
+    checked = claims_checked(f)
+    if checked:
+        held = sum(c.holds for c in checked)
+        runs = table.max_n()
+        s.p(f"**What the scenario claims, checked against these runs** ({held} of {len(checked)} "
+            f"hold at {runs} replicate{'s' if runs != 1 else ''}; the claims were written for the "
+            f"scenario's own size and replicate count):")
+        s.ul([f"{'✔' if c.holds else '✘ does not hold here:'} {c.says} — {c.evidence}"
+              for c in checked])
     return s
 
 
@@ -1658,12 +1689,6 @@ def _section_notice(f: Folder, doc: dict[str, Any], table: Table,
     notes = things_to_notice(f.comparison, f.summary, _strategy_kinds(docs),
                              users if isinstance(users, int) else None, perks)
     s.ul(notes or ["Nothing stands out beyond the reading above."])
-    _, said = _split_description(doc.get("description", ""))
-    if said:
-        s.p("**What the scenario's authors found** (with the scenario's full population and "
-            "replicates; compare with your numbers above — if they disagree, check the number of "
-            "replicates and any `--set` changes):")
-        s.note(said)
     return s
 
 
@@ -1715,24 +1740,35 @@ def _section_assumptions(doc: dict[str, Any], base: str) -> Section:
     procs = doc.get("processes") or {}
     campaigns = doc.get("campaigns") or []
     g = lambda key, default="?": fmt_value(b.get(key, default))  # noqa: E731
+
+    def src(key: str) -> str:
+        """``name = value (assumed)``: the parameter, its value here and where it comes from."""
+        source = SOURCES.get(f"behaviour.{key}")
+        kind = f", {source.kind}" if source else ""
+        return f"{key} = {g(key)}{kind}"
     items = [
         ("The score measures volume and reach, never relevance: posts, followers and reactions "
          "per post, mapped so the mean is about 40 and about 5% score 63 or more.", "score"),
         ("Brands see only public signals: the score, follower counts, and what users post about "
          "and where they live; users who do not post cannot be found by search.", "strategies"),
-        (f"A recipient mentions the brand with a chance that grows with the mention policy, with how "
-         f"well the perk fits them, and with the exclusive framing (exclusivity_boost = "
-         f"{g('exclusivity_boost')}, illustrative).", "mentions"),
+        (f"A recipient mentions the brand with a chance that grows with the mention policy and with "
+         f"how well the perk fits them; clear rules dampen it ({src('transparency_target_loss')}); "
+         f"an exclusive framing raises it only if exclusivity_boost is above 0 (here: "
+         f"{src('exclusivity_boost')}; Steinhoff & Palmatier 2016 found no effect on "
+         "recipients).", "mentions"),
+        (f"Fans talk about the brand on their own ({src('brand_talk')}): most adopters are "
+         "persuaded by that talk, not by the campaign.", "mentions"),
         (f"Attention is limited: a follower sees a post with a chance that falls with the author's "
-         f"audience (attention_beta = {g('attention_beta')}, from Markerly 2016); paid mentions "
-         f"persuade less than organic ones ({g('persuasion_paid')} against {g('persuasion_organic')}, "
-         "illustrative magnitudes).", "exposure"),
-        (f"Pout is relative deprivation: it needs seeing others' perks, wanting the product, feeling "
-         f"entitled ('almost made it' counts) and being left out; published rules lower it "
-         f"(transparency_relief = {g('transparency_relief')}), an exclusive framing raises it "
-         f"(pout_amplification = {g('pout_amplification')}); 'pouting' means pout ≥ "
-         f"{g('pout_threshold')}. The structure follows Crosby (1976) and Steinhoff & Palmatier "
-         "(2016); no value is fitted.", "pout"),
+         f"audience ({src('attention_beta')}, from Markerly 2016 above 1k followers, extrapolated "
+         f"below); paid mentions persuade less than organic ones ({src('persuasion_paid')} against "
+         f"{src('persuasion_organic')}).", "exposure"),
+        (f"Pout is relative deprivation: it needs seeing others' perks (in one's feed; hearing of "
+         f"the programme: {src('publicity')}), wanting the product, feeling entitled — as a fan "
+         f"({src('entitlement_fan')}) or after almost making it — and being left out; published "
+         f"rules lower it ({src('transparency_relief')}) and so does an exclusive framing "
+         f"({src('exclusivity_pout')}), as Steinhoff & Palmatier (2016) found; 'pouting' means pout "
+         f"≥ {src('pout_threshold')}. Its size rests on assumptions: read it relative to other "
+         "variants, not as an absolute.", "pout"),
     ]
     long_campaign = int(doc.get("steps", 60)) > 90 or any(int(c.get("waves", 1)) > 1 for c in campaigns)
     if procs.get("gaming", True):
@@ -1744,9 +1780,11 @@ def _section_assumptions(doc: dict[str, Any], base: str) -> Section:
         (f"Fans are the {fmt_value(100 * float(b.get('fan_quantile', 0.1)))}% most relevant users; "
          f"relevance outside the brand's region is scaled by region_mismatch = "
          f"{g('region_mismatch')}; interests are homophilous on the graph.", "initialization"),
-        ("What each metric counts — e.g. reach includes exposure to complaints, engaged reach only "
-         "fans reached positively.", "observation"),
-        ("Which values rest on data and which are illustrative, meant to be varied.", "calibration"),
+        ("What each metric counts — reach counts only the campaign's own positive mentions, "
+         "complaints are backlash (`reach_negative`, a cost), engaged reach counts fans beyond the "
+         "recipients.", "observation"),
+        ("Where every parameter comes from: measured, calibrated to a published target, or assumed "
+         "with a plausible range to vary.", "calibration"),
     ]
     s.ul([f"{text} — {model_link(key, base)}" for text, key in items])
     return s
