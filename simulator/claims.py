@@ -4,14 +4,14 @@ A finding is code, not prose: each claim names a metric, the variants it is abou
 says of them; :func:`check_claims` decides from a ``summary`` table (one row per run) whether
 it holds. Differences are paired by replicate (and brand and sweep point) and judged with the
 bootstrap interval used everywhere else (:func:`simulator.experiment.mean_interval`); a
-metric too rare to compare (:func:`simulator.experiment.rarity`) supports no claim but
-``rare``.
+difference that rests on too few events (:func:`simulator.experiment.differences_rare`)
+supports no ``better``/``higher``/``lower`` claim, and ``rare`` claims that a metric is too
+rare to compare (:func:`simulator.experiment.rarity`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,9 +65,9 @@ def _runs(summary: pd.DataFrame, claim: Claim, brand: str, variant: str) -> pd.D
 
 
 def _values(summary: pd.DataFrame, claim: Claim, brand: str, variant: str) -> pd.Series:
-    keys = ["replicate"]
+    """The claim's metric for ``variant``, one value per replicate."""
     rows = _runs(summary, claim, brand, variant)
-    return rows.set_index(keys)[claim.metric].astype(float)
+    return rows.set_index("replicate")[claim.metric].astype(float)
 
 
 def _rare_note(values: pd.Series, variant: str) -> str:
@@ -149,8 +149,3 @@ def describe(results: list[ClaimResult]) -> str:
     lines = [f"claims: {held} of {len(results)} hold"]
     lines += [f"  {r.to_text()}" for r in results]
     return "\n".join(lines)
-
-
-def claim_fields(claim: Claim) -> dict[str, Any]:
-    """The claim as plain data without its words (for tables)."""
-    return {k: v for k, v in claim.model_dump(exclude_none=True).items() if k != "says"}

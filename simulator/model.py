@@ -399,6 +399,9 @@ class PerkCampaignModel(mesa.Model):
             # each new recipient's profile shows the perk once; followers see it with view_i
             displays = dyn.sample_exposures(self.graph.followers, new, self.view, rng)
             heard = rng.random(self.n) < b.publicity
+            if not (self.watched or paid_seen.any() or displays.any() or heard.any()):
+                self._store_pout(c, parts)  # nothing seen this step: pout only decays
+                return
             sources = np.stack([paid_seen, displays, heard], axis=1).astype(float)  # POUT_SOURCES
             closeness = dyn.closeness(self.score, brand.cutoff, b.closeness_scale)
             entitled = dyn.entitlement(brand.fanness, closeness, b.entitlement_fan,
@@ -412,9 +415,13 @@ class PerkCampaignModel(mesa.Model):
                 self.note("pout", brand, {"displays_seen": displays, "heard_of_programme": heard,
                                           "visible": sources.sum(axis=1), "entitled": entitled,
                                           "closeness": closeness, "increment": inc})
+        self._store_pout(c, parts)
+
+    def _store_pout(self, c: int, parts: np.ndarray) -> None:
+        """Keep brand ``c``'s pout parts and their sum, at most 1 (parts scaled down together)."""
         total = parts.sum(axis=1)
         over = total > 1.0
-        if over.any():  # pout is at most 1: scale the parts down together
+        if over.any():
             parts[over] /= total[over, None]
         self.pout_parts[:, c, :] = parts
         self.pout[:, c] = np.minimum(total, 1.0)

@@ -373,13 +373,6 @@ class Claim(StrictModel):
         """Which form of claim this is (one of CLAIM_FORMS)."""
         return next(f for f in CLAIM_FORMS if getattr(self, f) is not None)
 
-    @property
-    def variants(self) -> list[str]:
-        """The variants the claim is about."""
-        named = [self.better, self.higher, self.lower, self.than, self.variant, self.rare,
-                 *(self.same or []), *(self.ratio or [])]
-        return [v for v in named if v is not None]
-
 
 class Scenario(StrictModel):
     """A complete, validated scenario."""
