@@ -180,7 +180,7 @@ def brand_metrics(model: PerkCampaignModel, brand: Brand) -> dict[str, object]:
         "reach": int(reached.sum()),
         "reach_organic": int(model.reached_organic[:, c].sum()),
         "reach_paid": int(model.reached_paid[:, c].sum()),
-        "reach_all": int(model.reached_any[:, c].sum()),
+        "reach_all": int(model.aware[:, c].sum()),
         "engaged_reach": engaged,
         "adopters": int(model.adopted[:, c].sum()),
         "adopters_campaign": persuaded,

@@ -200,7 +200,6 @@ class PerkCampaignModel(mesa.Model):
         self.reached_paid = np.zeros(shape, dtype=bool)  # any paid mention, recognised or not
         self.reached_organic = np.zeros(shape, dtype=bool)  # the campaign's own organic mentions
         self.reached_negative = np.zeros(shape, dtype=bool)
-        self.reached_any = np.zeros(shape, dtype=bool)  # any mention of the brand, of any origin
         self.reached_positive = np.zeros(shape, dtype=bool)  # the campaign's, taken as positive
         self.reached_without_perk = np.zeros(shape, dtype=bool)  # …while holding no perk from b
         self._topic_share: np.ndarray | None = None
@@ -356,9 +355,7 @@ class PerkCampaignModel(mesa.Model):
         positive = (paid_positive + campaign_organic) > 0
         self.reached_positive[:, c] |= positive
         self.reached_without_perk[:, c] |= positive & (self.perk[:, c] == 0)
-        exposed = (paid + organic + negative) > 0
-        self.reached_any[:, c] |= exposed
-        self.aware[:, c] |= exposed
+        self.aware[:, c] |= (paid + organic + negative) > 0
 
         # perk holders already have the product: they are the cascade's seeds, not its targets
         open_ = ~self.adopted[:, c] & (self.perk[:, c] == 0) & ((paid_positive + organic) > 0)

@@ -190,7 +190,7 @@ def test_final_metrics_agree_with_the_model_state(model):
     assert row["adopters"] == model.adopted[:, 0].sum()
     assert row["reach_paid"] == model.reached_paid[:, 0].sum()
     assert row["reach_organic"] == model.reached_organic[:, 0].sum()
-    assert row["reach_all"] == model.reached_any[:, 0].sum()
+    assert row["reach_all"] == model.aware[:, 0].sum()
     assert row["engaged_reach"] <= (model.reached_positive[:, 0] & brand.fans).sum()
     assert row["recipient_fit"] == pytest.approx(brand.relevance[selected].mean())
     assert row["fan_coverage"] == pytest.approx((selected & brand.fans).sum() / brand.fans.sum())
