@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import functools
 import gzip
+import io
+import os
+import stat
 import zlib
+from array import array
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -32,13 +36,66 @@ DATASETS = {
 }
 
 
-class EdgeListError(ValueError):
-    """An edge-list file cannot be read; the message names the file and line."""
+# Bounds of an edge list (docs/reference/scenario.md, "Edge-list files")
+MAX_EDGES = 10_000_000  # edge lines: 2,000,000 users (simulator.scenario.MAX_USERS) × mean degree 10
+MAX_LINE_CHARS = 4_096  # characters of one line
+MAX_TEXT_CHARS = 2**30  # characters of the whole (decompressed) file
+MAX_ID = 2**63 - 1  # user ids are non-negative 64-bit integers
+EXCERPT_CHARS = 40  # characters of a bad line quoted in a message
+SYSTEM_FOLDERS = ("/proc", "/sys", "/dev")  # files there are not data (and may be secrets)
 
-    def __init__(self, file: str, line: int | None, message: str):
-        self.file, self.line = file, line
+
+class EdgeListError(ValueError):
+    """An edge-list file cannot be read; the message names the file and line.
+
+    Messages quote file contents only as a short, escaped excerpt of the offending line, and
+    only of a file that looks like an edge list (an earlier line was a valid edge).
+    """
+
+    def __init__(self, file: str, line: int | None, message: str, missing: bool = False):
+        self.file, self.line, self.missing = file, line, missing
         where = f"{file}:{line}" if line is not None else file
         super().__init__(f"{where}: {message}")
+
+
+def special_file_reason(path: str | Path) -> str | None:
+    """Why ``path`` is not a data file one may read (a folder, device, FIFO, socket, or a file
+    under /proc, /sys or /dev), or None — also None if it does not exist (reported elsewhere).
+
+    Both the path as written and the file it links to are checked.
+    """
+    p = Path(path).expanduser()
+    seen = [Path(os.path.normpath(os.path.abspath(p)))]
+    try:
+        seen.append(p.resolve())
+    except (OSError, RuntimeError):
+        pass
+    for where in seen:
+        for folder in SYSTEM_FOLDERS:
+            if where == Path(folder) or Path(folder) in where.parents:
+                return f"{where} is under {folder}, which holds system files, not data"
+    try:
+        mode = os.stat(p).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot use this path: {exc.strerror or exc}"
+    return None if stat.S_ISREG(mode) else f"not a regular file (a {_file_kind(mode)})"
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "folder"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device"), (stat.S_ISFIFO, "named pipe"),
+                       (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def excerpt(text: str) -> str:
+    """A short, escaped excerpt of a line for a message: ``'0 x 1'``, ``'a very lon…'``."""
+    cut = text[:EXCERPT_CHARS]
+    return repr(cut) + ("…" if len(text) > EXCERPT_CHARS else "")
 
 
 @dataclass
@@ -146,17 +203,36 @@ def graph_size(spec: Any, size: int) -> int | None:
     return size
 
 
-def _open_text(path: Path):
-    with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8", errors="replace")
+def _open_text(path: Path) -> io.TextIOBase:
+    """Open a regular file as text, gunzipping it if it starts with the gzip magic bytes.
+
+    Opened without blocking (a named pipe must not hang the reader) and checked after the
+    open, so a path swapped for a device in between is refused too.
+    """
+    reason = special_file_reason(path)
+    if reason:
+        raise EdgeListError(str(path), None, f"{reason}; an edge list is a regular text file")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    raw = os.fdopen(fd, "rb")
+    try:
+        if not stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
+            raise EdgeListError(str(path), None, "not a regular file; an edge list is a regular "
+                                                 "text file")
+        magic = raw.read(2)
+        raw.seek(0)
+        stream = gzip.GzipFile(fileobj=raw, mode="rb") if magic == b"\x1f\x8b" else raw
+        return io.TextIOWrapper(stream, encoding="utf-8", errors="replace")  # type: ignore[arg-type]
+    except BaseException:
+        raw.close()
+        raise
 
 
 def read_edgelist(path: str | Path, directed: bool = False, description: str | None = None) -> Graph:
     """Read an edge list (cached by path, size and modification time; see ``_read_edgelist``)."""
     p = Path(path)
+    reason = special_file_reason(p)
+    if reason:
+        raise EdgeListError(str(p), None, f"{reason}; an edge list is a regular text file")
     try:
         st = p.stat()
     except OSError:
@@ -173,42 +249,71 @@ def _cached_edgelist(path: str, size: int, mtime: int, directed: bool,
 def _read_edgelist(path: Path, directed: bool = False, description: str | None = None) -> Graph:
     """Read a ``u v`` edge list (``#``/``%`` comments, blank lines ignored; plain or gzip).
 
-    Labels may be any non-negative integers; they are renumbered 0…n-1 in sorted order.
-    Raises :class:`EdgeListError` naming the file and line of the first bad line.
+    Labels may be any non-negative integers below 2⁶³; they are renumbered 0…n-1 in sorted
+    order. Raises :class:`EdgeListError` naming the file and line of the first bad line; a bad
+    line is quoted (a short, escaped excerpt) only when an earlier line was a valid edge, so
+    that naming some other file (``/etc/passwd``) never prints its contents.
     """
     path = Path(path)
     file = str(path)
-    if not path.is_file():
-        raise EdgeListError(file, None, "file not found")
-    src: list[int] = []
-    dst: list[int] = []
+    if not path.exists():
+        raise EdgeListError(file, None, "file not found", missing=True)
+    src = array("q")
+    dst = array("q")
+    chars = 0
     try:
         with _open_text(path) as fh:
-            for lineno, line in enumerate(fh, start=1):
-                text = line.strip()
-                if not text or text[0] in "#%":
-                    continue
-                parts = text.replace(",", " ").split()
-                if len(parts) < 2:
-                    raise EdgeListError(file, lineno, f"expected two user ids 'u v', got {text!r}")
-                try:
-                    u, v = int(parts[0]), int(parts[1])
-                except ValueError:
-                    raise EdgeListError(
-                        file, lineno, f"user ids must be non-negative integers, got {text!r}"
-                    ) from None
-                if u < 0 or v < 0:
-                    raise EdgeListError(file, lineno, f"user ids must be non-negative, got {text!r}")
-                src.append(u)
-                dst.append(v)
+            lineno = 0
+            while line := fh.readline(MAX_LINE_CHARS + 2):
+                lineno += 1
+                chars += len(line)
+                problem = _edge_line(line, src, dst)
+                if problem is None:
+                    pass
+                elif not src:
+                    raise EdgeListError(file, lineno, f"{problem[0]}; this does not look like an "
+                                                      "edge list ('u v' lines), so no content is shown")
+                else:
+                    raise EdgeListError(file, lineno, problem[0] + problem[1])
+                if len(src) > MAX_EDGES:
+                    raise EdgeListError(file, lineno, f"more than {MAX_EDGES:,} edges")
+                if chars > MAX_TEXT_CHARS:
+                    raise EdgeListError(file, lineno, f"more than {MAX_TEXT_CHARS // 2**20:,} MiB "
+                                                      "of text")
     except (OSError, EOFError, zlib.error) as exc:
         raise EdgeListError(file, None, f"cannot read the file: {exc}") from None
     if not src:
         raise EdgeListError(file, None, "no edges found (expected lines of 'u v')")
-    labels, inverse = np.unique(np.concatenate([src, dst]), return_inverse=True)
-    m = len(src)
+    src_a, dst_a = np.frombuffer(src, dtype=np.int64), np.frombuffer(dst, dtype=np.int64)
+    labels, inverse = np.unique(np.concatenate([src_a, dst_a]), return_inverse=True)
+    m = src_a.size
     desc = description or f"edge list {path.name} ({labels.size} users, {m} edges)"
     return from_edges(inverse[:m], inverse[m:], labels.size, directed, desc)
+
+
+def _edge_line(line: str, src: array, dst: array) -> tuple[str, str] | None:
+    """Parse one line into ``src``/``dst``; a problem is (what is wrong, the quoted excerpt)."""
+    if len(line.rstrip("\r\n")) > MAX_LINE_CHARS:
+        return f"line longer than {MAX_LINE_CHARS:,} characters", ""
+    text = line.strip()
+    if not text or text[0] in "#%":
+        return None
+    if "\x00" in text or "\ufffd" in text:
+        return "binary or non-UTF-8 content", ""
+    parts = text.replace(",", " ").split()
+    if len(parts) < 2:
+        return "expected two user ids 'u v'", f", got {excerpt(text)}"
+    try:
+        u, v = int(parts[0]), int(parts[1])
+    except ValueError:
+        return "user ids must be non-negative integers", f", got {excerpt(text)}"
+    if u < 0 or v < 0:
+        return "user ids must be non-negative", f", got {excerpt(text)}"
+    if u > MAX_ID or v > MAX_ID:
+        return "user ids must be below 2^63", f", got {excerpt(text)}"
+    src.append(u)
+    dst.append(v)
+    return None
 
 
 def dataset_path(name: str) -> Path:
