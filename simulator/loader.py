@@ -3,14 +3,25 @@
 The format itself (the typed sections and their ranges) is in :mod:`simulator.scenario`;
 this module turns files into validated :class:`~simulator.scenario.Scenario` objects and
 every problem into a located message: file, line, column, dotted field path, what is allowed.
-Only ``yaml.SafeLoader`` is used: tags such as ``!!python/object`` are refused, never run.
+
+Reading is bounded before anything walks a document (:class:`ScenarioLoader`): a file is a
+regular file of at most ``MAX_SCENARIO_BYTES``; lists and mappings nest at most ``MAX_DEPTH``
+levels; a document holds at most ``MAX_VALUES`` values, an alias (``*name``) counting all
+the values of its anchor each time it is used, and an alias cannot sit inside its own anchor;
+only the plain YAML types are read (tags such as ``!!python/object``, ``!!binary`` or
+``!!set`` are refused, never run). Whatever the input, the only exception that leaves this
+module's entry points is :class:`~simulator.scenario.ScenarioError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
+import functools
 import os
+import re
+import stat
 import types
 import typing
 from pathlib import Path
@@ -20,9 +31,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from . import strategies
-from .graphs import EdgeListError, read_edgelist
+from .graphs import EdgeListError, read_edgelist, special_file_reason
 from .metrics import BY_NAME
 from .scenario import (
+    MAX_DEPTH,
     MAX_USERS,
     NATIONAL,
     RENAMED,
@@ -40,6 +52,188 @@ from .scenario import (
 Position = tuple[str, int, int]  # file, 1-based line, 1-based column
 Found = list[tuple[tuple[Any, ...], str]]
 MAX_EXTENDS_DEPTH = 20
+MAX_SCENARIO_BYTES = 128 * 1024  # a scenario file and the files it extends, together
+MAX_VALUES = 100_000  # values of a document, aliases expanded (the bundled files hold < 500)
+MAX_CHECKED_VALUES = 2_000_000  # document values × (variants + sweep values), each validated
+MAX_PROBLEMS = 50  # problems reported for one scenario (then how many more)
+MAX_SHOWN = 60  # characters of a value quoted in a message
+
+
+# --- YAML, bounded ------------------------------------------------------------------------
+
+_YAML = "tag:yaml.org,2002:"
+_COLLECTION_TAGS = {yaml.SequenceStartEvent: _YAML + "seq", yaml.MappingStartEvent: _YAML + "map"}
+_SCALAR_TAGS = {_YAML + "str": "string", _YAML + "int": "integer", _YAML + "float": "number",
+                _YAML + "bool": "boolean", _YAML + "null": "null"}
+# YAML 1.1's floats, plus YAML 1.2's exponents without a sign or a decimal point (1e3, 1.0e300):
+# PyYAML alone reads those as strings, which a number field would then refuse as text.
+_FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+                    |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
+                    |\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
+                    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
+                    |[-+]?\.(?:inf|Inf|INF)
+                    |\.(?:nan|NaN|NAN))$""", re.X)
+PLAIN_YAML = ("only plain YAML is read: mappings, lists, strings, numbers, true/false and null")
+
+
+class _Refused(Exception):
+    """A document refused while it is composed (before anything walks it)."""
+
+    def __init__(self, mark: yaml.Mark | None, message: str, path: str = ""):
+        super().__init__(message)
+        self.mark, self.message, self.path = mark, message, path
+
+
+class _Budget:
+    """What is left to read: bytes of files, values of documents (shared along ``extends:``)."""
+
+    def __init__(self) -> None:
+        self.bytes = MAX_SCENARIO_BYTES
+        self.values = MAX_VALUES
+
+
+def _shown_tag(tag: str) -> str:
+    tag = "!!" + tag[len(_YAML):] if tag.startswith(_YAML) else tag
+    return tag if len(tag) <= MAX_SHOWN else tag[:MAX_SHOWN] + "…"
+
+
+def shorten(value: Any) -> str:
+    """``repr(value)``, escaped and cut to a few dozen characters for a message."""
+    return clip(repr(value))
+
+
+def clip(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text`` cut to ``limit`` characters (and ``…``) for a message."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+class ScenarioLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that bounds its work while it composes the document.
+
+    Refused, with the position of the offending node: nesting deeper than ``MAX_DEPTH``;
+    more than the budget's values (``MAX_VALUES``), where an alias counts every value of its
+    anchor each time it is used — so an alias bomb ("billion laughs") stops after a few
+    thousand values, not after 10⁹; an alias inside its own anchor (``x: &a [*a]``); and any
+    tag but the plain ones (``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null``, ``!!seq``,
+    ``!!map``, on a value of that type). Plain scalars are never read as dates
+    (``2012-01-01`` is a string) nor as the YAML ``=`` value key.
+    """
+
+    yaml_implicit_resolvers: typing.ClassVar[dict[str, list[tuple[str, Any]]]] = {
+        first: [(tag, _FLOAT if tag == _YAML + "float" else regexp) for tag, regexp in resolvers
+                if tag not in (_YAML + "timestamp", _YAML + "value")]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, stream: str, budget: _Budget | None = None):
+        super().__init__(stream)
+        self.budget = budget or _Budget()
+        self.depth = 0
+        self.path: list[Any] = []  # field path of the node being composed, for messages
+        self.open_anchors: set[str] = set()
+        self.expanded: dict[int, int] = {}  # id(collection node) → its values, aliases expanded
+
+    def _refuse(self, mark: yaml.Mark, message: str) -> _Refused:
+        return _Refused(mark, message, dotted(self.path))
+
+    def _count(self, values: int, mark: yaml.Mark) -> None:
+        self.budget.values -= values
+        if self.budget.values < 0:
+            raise self._refuse(mark, f"more than {MAX_VALUES:,} values (each use of an alias *name "
+                                     "counts all the values of its anchor, so aliases cannot expand "
+                                     "a small file into a huge document); a scenario needs a few "
+                                     "hundred")
+
+    def _check_tag(self, event: yaml.Event) -> None:
+        tag = getattr(event, "tag", None)
+        if tag in (None, "!"):
+            return
+        if isinstance(event, yaml.ScalarEvent) and tag in _SCALAR_TAGS:
+            if tag == _YAML + "str" or self.resolve(yaml.ScalarNode, event.value, (True, False)) == tag:
+                return
+            raise self._refuse(event.start_mark,
+                               f"{_shown_tag(tag)} {shorten(event.value)} is not a plain "
+                               f"{_SCALAR_TAGS[tag]}; write the value without the tag")
+        if _COLLECTION_TAGS.get(type(event)) == tag:
+            return
+        raise self._refuse(event.start_mark,
+                           f"the tag {_shown_tag(tag)} is refused: {PLAIN_YAML}; tags such as "
+                           "!!python/object, !!binary, !!set or !!timestamp are refused, never "
+                           "executed")
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if isinstance(parent, yaml.SequenceNode):
+            self.path.append(index)
+        elif isinstance(parent, yaml.MappingNode):  # index: the key's node; None for the key
+            self.path.append(index.value if isinstance(index, yaml.ScalarNode) else "?")
+        try:
+            return self._compose_bounded(parent, index)
+        finally:
+            if parent is not None:
+                self.path.pop()
+
+    def _compose_bounded(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self.open_anchors:
+                raise self._refuse(event.start_mark,
+                                   f"the alias *{event.anchor} is inside its own anchor "
+                                   f"&{event.anchor}: a value cannot contain itself")
+            node = super().compose_node(parent, index)  # an undefined alias is a ComposerError
+            self._count(self.expanded.get(id(node), 1), event.start_mark)
+            return node
+        self._check_tag(event)
+        if not isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            self._count(1, event.start_mark)
+            return super().compose_node(parent, index)
+        if self.depth >= MAX_DEPTH:
+            raise self._refuse(event.start_mark,
+                               f"lists and mappings nested more than {MAX_DEPTH} levels deep; "
+                               "a scenario needs fewer than 10")
+        self._count(1, event.start_mark)
+        before = self.budget.values
+        if event.anchor is not None:
+            self.open_anchors.add(event.anchor)
+        self.depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+            self.open_anchors.discard(event.anchor)
+        self.expanded[id(node)] = before - self.budget.values + 1
+        return node
+
+
+def load_yaml(text: str, file: str, budget: _Budget | None = None) -> tuple[Any, Marks]:
+    """Compose (bounded) and construct one YAML document: ``(data, marks)``.
+
+    Raises :class:`ScenarioError` with one located problem for any YAML error or refusal.
+    """
+    marks = Marks()
+    loader: ScenarioLoader | None = None
+    try:
+        loader = ScenarioLoader(text, budget)  # checks the characters: may raise a ReaderError
+        node = loader.get_single_node()
+        if node is None:
+            return None, marks
+        marks.walk(node, file)  # before constructing: merge keys (<<) are flattened in place
+        return loader.construct_document(node), marks
+    except _Refused as exc:
+        raise ScenarioError([_problem_at(file, exc.mark, exc.message, exc.path)]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([_problem_from_yaml_error(file, exc, text)]) from None
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:  # pragma: no cover - defensive
+        raise ScenarioError([Problem(file, None, None, "",
+                                     f"cannot read the YAML: {clip(str(exc))}")]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def _problem_at(file: str, mark: yaml.Mark | None, message: str, path: str = "") -> Problem:
+    if mark is None:
+        return Problem(file, None, None, path, message)
+    return Problem(file, mark.line + 1, mark.column + 1, path, message)
 
 
 # --- YAML with positions ------------------------------------------------------------------
@@ -58,6 +252,8 @@ class Marks:
         if isinstance(node, yaml.MappingNode):
             seen: set[Any] = set()
             for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue  # a list or mapping as a key: refused when the data is constructed
                 key = key_node.value
                 if key in seen:
                     self.duplicates.append(((*path, key), _pos(file, key_node.start_mark)))
@@ -116,27 +312,42 @@ def _problem_from_yaml_error(file: str, exc: yaml.YAMLError, text: str | None = 
     return Problem(file, mark.line + 1, mark.column + 1, "", message)
 
 
-def parse_yaml(text: str, file: str) -> tuple[Any, Marks]:
-    """Parse YAML safely, recording the position of every key and value."""
-    try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        raise ScenarioError([_problem_from_yaml_error(file, exc, text)]) from None
-    marks = Marks()
-    if node is not None:
-        marks.walk(node, file)
-    return data, marks
+def parse_yaml(text: str, file: str, budget: _Budget | None = None) -> tuple[Any, Marks]:
+    """Parse YAML safely and within bounds, recording the position of every key and value."""
+    return load_yaml(text, file, budget)
 
 
-def _read(path: Path) -> str:
+def _read(path: Path, budget: _Budget | None = None) -> str:
+    """The text of a scenario file: a regular file, within the budget's bytes."""
+    budget = budget or _Budget()
+    file = str(path)
+
+    def fail(message: str) -> ScenarioError:
+        return ScenarioError([Problem(file, None, None, "", message)])
+
     try:
-        return path.read_text(encoding="utf-8")
+        reason = special_file_reason(path)
+        if reason:
+            raise fail(f"{reason}; a scenario is a regular YAML file")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise fail("not a regular file; a scenario is a regular YAML file")
+            raw = fh.read(budget.bytes + 1)
+    except ScenarioError:
+        raise
     except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), None, None, "", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(str(path), None, None, "",
-                                     f"cannot read the file: {exc}")]) from None
+        raise fail("file not found") from None
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise fail(f"cannot read the file: {exc}") from None
+    if len(raw) > budget.bytes:
+        raise fail(f"larger than {MAX_SCENARIO_BYTES // 1024} KiB, with the files it extends "
+                   "(a scenario needs a few KiB)")
+    budget.bytes -= len(raw)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(f"cannot read the file: {exc}") from None
 
 
 # --- extends: -----------------------------------------------------------------------------------
@@ -157,10 +368,15 @@ def deep_merge(base: Any, child: Any) -> Any:
     return copy.deepcopy(child)
 
 
-def read_document(path: Path, chain: tuple[Path, ...] = ()) -> tuple[Any, Marks]:
-    """Read a scenario file, following ``extends:`` (a path relative to the file)."""
+def read_document(path: Path, chain: tuple[Path, ...] = (),
+                  budget: _Budget | None = None) -> tuple[Any, Marks]:
+    """Read a scenario file, following ``extends:`` (a path relative to the file).
+
+    ``budget`` bounds the bytes and values read along the whole ``extends:`` chain.
+    """
     file = str(path)
-    data, marks = parse_yaml(_read(path), file)
+    budget = budget or _Budget()
+    data, marks = parse_yaml(_read(path, budget), file, budget)
     _absolute_paths(data, path.parent)
     if not isinstance(data, dict) or "extends" not in data:
         return data, marks
@@ -185,25 +401,60 @@ def read_document(path: Path, chain: tuple[Path, ...] = ()) -> tuple[Any, Marks]
         raise fail(f"more than {MAX_EXTENDS_DEPTH} levels of extends")
     if not exists:
         raise fail(f"the scenario to extend does not exist: {base_path}")
-    base, base_marks = read_document(base_path, (*chain, here))
+    base, base_marks = read_document(base_path, (*chain, here), budget)
     if not isinstance(base, dict):
         raise fail(f"{base_path.name} is not a scenario (not a mapping of keys)")
     return deep_merge(base, data), base_marks.overlay(marks)
 
 
+_EDGE_PATH = ("population", "graph", "path")
+
+
 def _absolute_paths(data: Any, base_dir: Path) -> None:
-    """Make a relative edge-list path absolute, relative to the file that wrote it."""
-    try:
-        graph = data["population"]["graph"]
-        raw = graph["path"]
-    except (KeyError, TypeError, IndexError):
+    """Make relative edge-list paths absolute, relative to the file that wrote them: the
+    population's, and those that variants and sweep grids set."""
+    if not isinstance(data, dict):
         return
-    if isinstance(raw, str) and raw and isinstance(graph, dict):
-        try:
-            p = Path(raw).expanduser()
-            graph["path"] = str(p if p.is_absolute() else (base_dir / p).resolve())
-        except (OSError, RuntimeError, ValueError):
-            return  # reported, located, by the cross-field checks
+    _absolute_edge_path(data, (), base_dir)
+    variants = data.get("variants")
+    for changes in (variants.values() if isinstance(variants, dict) else ()):
+        if isinstance(changes, dict):
+            for key in list(changes):
+                changes[key] = _absolute_edge_path(changes[key], _field(key), base_dir)
+    sweep = data.get("sweep")
+    grid = sweep.get("grid") if isinstance(sweep, dict) else None
+    for key, values in (grid.items() if isinstance(grid, dict) else ()):
+        if isinstance(values, list):
+            grid[key] = [_absolute_edge_path(v, _field(key), base_dir) for v in values]
+
+
+def _field(key: Any) -> tuple[Any, ...] | None:
+    try:
+        return parse_field_path(key) if isinstance(key, str) else None
+    except ValueError:
+        return None
+
+
+def _absolute_edge_path(value: Any, at: tuple[Any, ...] | None, base_dir: Path) -> Any:
+    """``value``, set at field path ``at`` (``()``: the document), with the edge-list path in
+    it made absolute."""
+    if at is None or len(at) > len(_EDGE_PATH) or _EDGE_PATH[:len(at)] != tuple(at):
+        return value
+    rest = _EDGE_PATH[len(at):]
+    if not rest:
+        if isinstance(value, str) and value:
+            try:
+                p = Path(value).expanduser()
+                return str(p if p.is_absolute() else (base_dir / p).resolve())
+            except (OSError, RuntimeError, ValueError):
+                return value  # reported, located, by the cross-field checks
+        return value
+    node = value
+    for part in rest[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict) and rest[-1] in node:
+        node[rest[-1]] = _absolute_edge_path(node[rest[-1]], _EDGE_PATH, base_dir)
+    return value
 
 
 # --- overrides and variants ------------------------------------------------------------------
@@ -241,10 +492,14 @@ def parse_override(expr: str) -> tuple[tuple[Any, ...], Any]:
         raise ValueError("expected PATH=VALUE, e.g. --set campaigns[0].perks=10")
     key, raw = expr.split("=", 1)
     path = parse_field_path(key)
+    if not raw.strip():
+        return path, ""
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError as exc:
-        raise ValueError(_problem_from_yaml_error("--set", exc).message) from None
+        value, _ = load_yaml(raw, "--set")
+    except ScenarioError as exc:
+        p = exc.problems[0]
+        where = f" (at column {p.column} of the value)" if p.column and "\n" not in raw else ""
+        raise ValueError(p.message + where) from None
     return path, value
 
 
@@ -260,7 +515,7 @@ def _apply_overrides(data: Any, overrides: list[str]) -> tuple[Any, dict[tuple, 
             applied[path] = expr
         except ValueError as exc:
             field = expr.split("=", 1)[0] if "=" in expr else ""
-            problems.append(Problem(f"--set {expr}", None, None, field, str(exc)))
+            problems.append(Problem(f"--set {clip(expr, 200)}", None, None, clip(field, 200), str(exc)))
     if problems:
         raise ScenarioError(problems)
     return data, applied
@@ -271,8 +526,28 @@ def _blame_override(problem: Problem, applied: dict[tuple, str]) -> Problem:
     for path, expr in applied.items():
         d = dotted(path)
         if problem.path == d or problem.path.startswith((d + ".", d + "[")):
-            return Problem(f"--set {expr}", None, None, problem.path, problem.message)
+            return Problem(f"--set {clip(expr, 200)}", None, None, problem.path, problem.message)
     return problem
+
+
+def _path_copy(doc: Any, path: tuple[Any, ...]) -> Any:
+    """A shallow copy of ``doc`` whose lists and mappings along ``path`` are copies too, so
+    that ``apply_override(copy, path, value)`` leaves ``doc`` untouched while sharing all it
+    does not change (checking many variants or sweep values of a large document cheaply)."""
+    root = copy.copy(doc) if isinstance(doc, (dict, list)) else doc
+    node = root
+    for part in path[:-1]:
+        if isinstance(node, dict) and part in node:
+            pass
+        elif isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
+            pass
+        else:
+            break
+        if not isinstance(node[part], (dict, list)):
+            break
+        node[part] = copy.copy(node[part])
+        node = node[part]
+    return root
 
 
 def variant_document(document: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -355,6 +630,7 @@ def _unknown_key(loc: tuple[Any, ...], data: Any) -> str:
     allowed = sorted(set(model.model_fields) - {"kind"}) if model else []
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else ""
+    key = clip(key)
     if model is not None and issubclass(model, strategies.StrategyParams):
         kind = _literal_kinds(model)[0]
         if not allowed:
@@ -380,9 +656,30 @@ def _message(err: dict[str, Any], data: Any) -> str:
         return f"unknown kind {ctx.get('tag')!r}; allowed: {ctx.get('expected_tags')}{hint}"
     if kind == "strategy_kind":
         return err["msg"]
+    if kind == "value_error":  # a model's own check: its message says it all
+        return str(err["msg"]).removeprefix("Value error, ")
     got = err.get("input")
-    shown = repr(got) if not isinstance(got, (dict, list)) else f"a {type(got).__name__}"
-    return f"{err['msg']} (got {shown})"
+    shown = shorten(got) if not isinstance(got, (dict, list)) else f"a {type(got).__name__}"
+    return f"{err['msg']} (got {shown}){_hint(kind, got)}"
+
+
+def _hint(kind: str, got: Any) -> str:
+    """What to write instead, for the strict types' refusals of near-misses."""
+    if kind in ("int_type", "float_type") and isinstance(got, bool):
+        return "; true/false is not a number"
+    if kind == "int_type" and isinstance(got, float) and got.is_integer() and abs(got) < 1e18:
+        return f"; write it as an integer: {int(got)}"
+    if kind in ("int_type", "float_type") and isinstance(got, str):
+        try:
+            float(got)
+        except ValueError:
+            return ""
+        return "; write the number without quotes"
+    if kind == "bool_type" and isinstance(got, (str, int, float)):
+        return "; write true or false, without quotes"
+    if kind == "finite_number":
+        return "; numbers must be finite: no .inf or .nan, nothing beyond ±1.8e308"
+    return ""
 
 
 _GRAPH_KINDS = {"barabasi_albert", "powerlaw_cluster", "watts_strogatz", "erdos_renyi",
@@ -441,15 +738,17 @@ def _check_population(pop: Population, n_campaigns: int) -> Found:
     if graph.kind == "edgelist":
         where = ("population", "graph", "path")
         try:
-            if not Path(graph.path).expanduser().is_file():
-                bad.append((where, f"edge-list file not found: {graph.path} "
+            path = Path(graph.path).expanduser()
+            if not (path.exists() or path.is_symlink()):
+                bad.append((where, f"edge-list file not found: {clip(graph.path, 200)} "
                                    "(relative paths are relative to the scenario file)"))
             else:
-                read_edgelist(graph.path, directed=graph.directed)  # parseable, before any work
+                read_edgelist(path, directed=graph.directed)  # parseable, before any work
         except EdgeListError as exc:
             bad.append((where, f"the edge list cannot be read: {exc}"))
         except (OSError, RuntimeError, ValueError) as exc:
-            bad.append((where, f"unusable edge-list path {graph.path!r}: {exc}"))
+            bad.append((where, f"unusable edge-list path {shorten(graph.path)}: "
+                               f"{clip(str(exc), 200)}"))
     need, limit = estimated_memory_bytes(pop, n_campaigns), memory_limit_bytes()
     if pop.size > MAX_USERS or need > limit:
         bad.append((("population", "size"),
@@ -535,7 +834,10 @@ def _check_variants(sc: Scenario) -> Found:
         if len(paths) < len(changes) or any(p[0] in ("variants", "name") for p in paths.values()):
             continue
         try:
-            doc = variant_document(document, changes)
+            doc = document  # shared where the variant does not change it: nothing mutates it
+            for key, value in changes.items():
+                doc = _path_copy(doc, paths[key])
+                apply_override(doc, paths[key], value)
         except ValueError as exc:
             bad.append((("variants", name), f"cannot apply variant '{name}': {exc}"))
             continue
@@ -576,7 +878,7 @@ def _check_sweep(sc: Scenario) -> Found:
             bad.append((("sweep", section, key), f"a sweep cannot change '{path[0]}'"))
             continue
         for value in values:
-            doc = copy.deepcopy(document)
+            doc = _path_copy(document, path)
             try:
                 apply_override(doc, path, value)
                 validate_document(doc, file="<sweep>", check_variants=False)
@@ -591,9 +893,14 @@ def _check_sweep(sc: Scenario) -> Found:
 def _check_metric_name(loc: tuple[Any, ...], name: str) -> Found:
     if name in BY_NAME:
         return []
+    return [(loc, _unknown_metric(name))]
+
+
+@functools.lru_cache(maxsize=256)
+def _unknown_metric(name: str) -> str:
     close = difflib.get_close_matches(name, list(BY_NAME), n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
-    return [(loc, f"unknown metric '{name}'{hint} (the metrics: docs/model.md §8)")]
+    return f"unknown metric '{clip(name)}'{hint} (the metrics: docs/model.md §8)"
 
 
 def grid_key(path: str, grid: dict[str, Any]) -> str | None:
@@ -660,6 +967,11 @@ def validate_document(data: Any, file: str = "<scenario>", marks: Marks | None =
     Raises :class:`ScenarioError` listing every problem found, each located (file, line,
     column, dotted field path) when positions are known.
     """
+    with _never_crash(file):
+        return _validate(data, file, marks, check_variants)
+
+
+def _validate(data: Any, file: str, marks: Marks | None, check_variants: bool) -> Scenario:
     marks = marks or Marks()
     problems: list[Problem] = []
 
@@ -689,15 +1001,48 @@ def validate_document(data: Any, file: str = "<scenario>", marks: Marks | None =
             add(loc, _message(err, data), prefer_key=err["type"] == "extra_forbidden")
         for loc, message in _check_parts(data):
             add(loc, message)
-        raise ScenarioError(_sorted(_dedupe(problems))) from None
+        raise ScenarioError(_reported(problems)) from None
     for loc, message in _check_scenario(sc):
         add(loc, message)
     if check_variants and not problems:
-        for loc, message in _check_variants(sc) + _check_sweep(sc) + _check_claims(sc):
+        work = _check_work(sc, data)
+        checks = _check_variants(sc) + _check_sweep(sc) if not work else work
+        for loc, message in checks + _check_claims(sc):
             add(loc, message, prefer_key=True)
     if problems:
-        raise ScenarioError(_sorted(_dedupe(problems)))
+        raise ScenarioError(_reported(problems))
     return sc
+
+
+def _check_work(sc: Scenario, data: Any) -> Found:
+    """Each variant and each sweep value is checked by validating the whole document: refuse
+    a document whose values × those checks exceed ``MAX_CHECKED_VALUES`` (a bound on the
+    work of loading, which the section limits alone do not give for a large document)."""
+    sw = sc.sweep
+    checks = len(sc.variants) + (sum(map(len, sw.grid.values())) + 2 * len(sw.ranges) if sw else 0)
+    if not checks:
+        return []
+    values = _count_values(data, max(MAX_VALUES, MAX_CHECKED_VALUES // checks))
+    if values * checks <= MAX_CHECKED_VALUES:
+        return []
+    where = ("variants",) if sc.variants else ("sweep",)
+    return [(where, f"too much to check: {checks:,} variants and sweep values, each validated "
+                    f"with the whole document ({values:,} values), exceed {MAX_CHECKED_VALUES:,} "
+                    "values; use fewer variants or sweep values, or a smaller document")]
+
+
+def _count_values(data: Any, limit: int) -> int:
+    """The values (scalars, lists, mappings, keys not counted) in ``data``, counting shared
+    parts each time they occur, up to a little over ``limit``."""
+    count, stack = 0, [data]
+    while stack and count <= limit:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
@@ -714,6 +1059,17 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return out
 
 
+def _reported(problems: list[Problem]) -> list[Problem]:
+    """Problems without repeats, in file order, at most ``MAX_PROBLEMS`` (then how many more)."""
+    out = _sorted(_dedupe(problems))
+    if len(out) > MAX_PROBLEMS:
+        rest = len(out) - MAX_PROBLEMS
+        more = Problem(out[MAX_PROBLEMS].file, None, None, "",
+                       f"… and {rest:,} more problems (fix these first)")
+        out = [*out[:MAX_PROBLEMS], more]
+    return out
+
+
 def load_scenario(path: str | Path, overrides: list[str] | None = None,
                   variant: str | None = None) -> Scenario:
     """Read, parse and validate a scenario file.
@@ -726,8 +1082,27 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None,
     'score_threshold'
     """
     path = Path(path)
+    with _never_crash(str(path)):
+        return _load_scenario(path, list(overrides or []), variant)
+
+
+@contextlib.contextmanager
+def _never_crash(file: str) -> typing.Iterator[None]:
+    """The last guard of the entry points: no input ends in a RecursionError or MemoryError
+    traceback (the bounds of ScenarioLoader should make this unreachable)."""
+    try:
+        yield
+    except RecursionError:
+        raise ScenarioError([Problem(file, None, None, "", "the scenario is nested too deeply to "
+                                     "be checked")]) from None
+    except MemoryError:
+        raise ScenarioError([Problem(file, None, None, "", "the scenario is too large to be "
+                                     "checked with the memory available")]) from None
+
+
+def _load_scenario(path: Path, overrides: list[str], variant: str | None) -> Scenario:
     data, marks = read_document(path)
-    data, applied = _apply_overrides(data, list(overrides or []))
+    data, applied = _apply_overrides(data, overrides)
     try:
         sc = validate_document(data, file=str(path), marks=marks)
     except ScenarioError as exc:
@@ -742,8 +1117,16 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None,
 
 
 def scenario_from_text(text: str, file: str = "<string>") -> Scenario:
-    """Validate a scenario given as YAML text (for notebooks and tests)."""
-    data, marks = parse_yaml(text, file)
-    if isinstance(data, dict):
-        _absolute_paths(data, Path.cwd())
-    return validate_document(data, file=file, marks=marks)
+    """Validate a scenario given as YAML text (for notebooks and tests).
+
+    Relative edge-list paths are relative to the current directory.
+    """
+    with _never_crash(file):
+        if len(text) > MAX_SCENARIO_BYTES:
+            raise ScenarioError([Problem(file, None, None, "", f"larger than "
+                                         f"{MAX_SCENARIO_BYTES // 1024} KiB (a scenario needs a "
+                                         "few KiB)")])
+        data, marks = parse_yaml(text, file)
+        if isinstance(data, dict):
+            _absolute_paths(data, Path.cwd())
+        return validate_document(data, file=file, marks=marks)

@@ -19,6 +19,15 @@ from . import strategies
 NATIONAL = "national"
 TOLERANCE = 1e-3  # shares must sum to 1 within this
 MAX_USERS = 2_000_000  # a hard ceiling; memory is estimated below it
+MAX_STEPS = 100_000  # steps of a run; also the ceiling of start and wave_every
+MAX_REPLICATES = 100_000  # replicates per variant (the command line's --replicates too)
+MAX_SEED = 2**63 - 1  # seeds are non-negative 64-bit integers
+MAX_VARIANTS = 100  # each is validated in full when the file is loaded
+MAX_SWEEP_FIELDS = 20  # fields in sweep.grid, and in sweep.ranges
+MAX_SWEEP_VALUES = 1_000  # values in sweep.grid, all fields together (each is validated)
+MAX_SWEEP_POINTS = 100_000  # grid combinations × Latin-hypercube samples
+MAX_COST = 1e12  # money: a perk's or a contact's cost
+MAX_DEPTH = 32  # levels of lists and mappings in a scenario document; parts of a field path
 BYTES_PER_USER = 2_400  # per-user arrays, tables and temporaries (see estimated_memory_bytes)
 # Fields that were renamed or replaced, by section (pydantic model name) → what to write instead
 RENAMED = {
@@ -31,14 +40,19 @@ RENAMED = {
 
 
 class StrictModel(BaseModel):
-    """Base of every scenario section: unknown keys are errors, never ignored."""
+    """Base of every scenario section: unknown keys are errors, never ignored.
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    Values are strict: a number field takes a number (an integer where a decimal is expected,
+    never ``true`` or ``'10'``), a boolean field ``true``/``false`` only, and every number is
+    finite (``.inf`` and ``.nan`` are refused); each unbounded-looking field has an explicit
+    upper bound below, chosen so that every computation of a run stays finite.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, strict=True,
+                              allow_inf_nan=False)
 
 
 UnitFloat = Annotated[float, Field(ge=0.0, le=1.0)]
-PositiveFloat = Annotated[float, Field(gt=0.0)]
-NonNegFloat = Annotated[float, Field(ge=0.0)]
 
 
 # --- population -------------------------------------------------------------------------
@@ -48,9 +62,10 @@ class Archetype(StrictModel):
     """A posting-habit class; traits are drawn around these means (docs/model.md §2)."""
 
     share: UnitFloat = Field(description="fraction of users with this habit")
-    post_rate: NonNegFloat = Field(description="mean posts per step (Gamma mean)")
+    post_rate: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
+        description="mean posts per step (Gamma mean)")
     quality: UnitFloat = Field(description="mean content quality (Beta mean)")
-    topic_spread: PositiveFloat = Field(
+    topic_spread: Annotated[float, Field(gt=0.0, le=1e4)] = Field(
         1.0, description="Dirichlet concentration of interests: small = focused on one topic"
     )
     susceptibility: UnitFloat = Field(0.3, description="mean chance one mention persuades")
@@ -145,7 +160,7 @@ GRAPHS_WITH_OWN_SIZE = ("balanced_tree", "edgelist", "dataset")
 class Population(StrictModel):
     """Who the users are and how they are connected (docs/model.md §2)."""
 
-    size: Annotated[int, Field(ge=2)] = Field(
+    size: Annotated[int, Field(ge=2, le=MAX_SEED)] = Field(
         3000, description="number of users (graphs that fix their own size ignore it)")
     graph: GraphSpec = Field(default_factory=lambda: PowerlawCluster(kind="powerlaw_cluster"))
     homophily: UnitFloat = Field(
@@ -161,7 +176,7 @@ class Population(StrictModel):
     archetypes: dict[str, Archetype] = Field(
         default_factory=lambda: {k: Archetype(**v) for k, v in DEFAULT_ARCHETYPES.items()}
     )
-    trait_concentration: PositiveFloat = Field(
+    trait_concentration: Annotated[float, Field(ge=1e-3, le=1e4)] = Field(
         10.0, description="Beta concentration of quality/susceptibility/gaming around means"
     )
     pout_sensitivity: UnitFloat = Field(0.5, description="mean of the Beta for ρ_i")
@@ -170,11 +185,14 @@ class Population(StrictModel):
 # --- score, behaviour, processes --------------------------------------------------------
 
 
+Weight = Annotated[float, Field(ge=0.0, le=1000.0)]  # only the weights' ratios matter
+
+
 class ScoreWeights(StrictModel):
-    activity: NonNegFloat = 0.25
-    reach: NonNegFloat = 0.35
-    amplification: NonNegFloat = 0.5
-    network: NonNegFloat = 0.0
+    activity: Weight = 0.25
+    reach: Weight = 0.35
+    amplification: Weight = 0.5
+    network: Weight = 0.0
 
 
 class ScoreCalibration(StrictModel):
@@ -222,7 +240,7 @@ class Behaviour(StrictModel):
     base_paid: UnitFloat = 1.0
     policy_paid: PolicyPaid = Field(default_factory=lambda: PolicyPaid(),
                                     description="paid-mention factor of each mention policy")
-    exclusivity_boost: NonNegFloat = Field(
+    exclusivity_boost: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
         0.0, description="extra paid-mention propensity per unit of exclusivity")
     transparency_target_loss: UnitFloat = Field(
         0.3, description="paid-mention propensity lost by recipients of fully transparent rules")
@@ -240,16 +258,17 @@ class Behaviour(StrictModel):
     region_mismatch: UnitFloat = Field(0.3, description="relevance factor outside the brand's region")
     fan_quantile: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1
     pout_decay: UnitFloat = 0.95
-    pout_kappa: NonNegFloat = 0.5
+    pout_kappa: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.5
     pout_threshold: UnitFloat = 0.3
     entitlement_fan: UnitFloat = Field(
         0.5, description="entitlement a fan feels far from any bar (1 = as much as a near miss)")
     exclusivity_pout: Annotated[float, Field(ge=-1.0, le=1.0)] = Field(
         -0.3, description="change of bystanders' pout per unit of exclusivity (< 0: relief)")
-    closeness_scale: PositiveFloat = Field(5.0, description="score points over which 'almost' fades")
+    closeness_scale: Annotated[float, Field(gt=0.0, le=100.0)] = Field(
+        5.0, description="score points over which 'almost' fades")
     transparency_relief: UnitFloat = 0.7
-    gaming_post_boost: NonNegFloat = 1.0
-    gaming_reciprocity: NonNegFloat = Field(
+    gaming_post_boost: Annotated[float, Field(ge=0.0, le=100.0)] = 1.0
+    gaming_reciprocity: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
         2.0, description="extra reactions elicited per unit of gaming drive (reciprocity)")
     gaming_quality_loss: UnitFloat = 0.5
     gaming_max_rate_factor: Annotated[float, Field(ge=1.0, le=100.0)] = 3.0
@@ -274,24 +293,26 @@ class PerkCost(StrictModel):
     price per perk.
     """
 
-    fixed: NonNegFloat = Field(100.0, description="c_a: cost of one perk whoever gets it")
-    per_follower: NonNegFloat = Field(0.0, description="c_f: extra cost per follower of the recipient")
+    fixed: Annotated[float, Field(ge=0.0, le=MAX_COST)] = Field(
+        100.0, description="c_a: cost of one perk whoever gets it")
+    per_follower: Annotated[float, Field(ge=0.0, le=MAX_COST)] = Field(
+        0.0, description="c_f: extra cost per follower of the recipient")
 
 
 class Campaign(StrictModel):
     """One brand's perk programme (docs/model.md §2, §5.2, §5.3)."""
 
     brand: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")]
-    topic: str | dict[str, NonNegFloat] = Field(
+    topic: str | dict[str, Annotated[float, Field(ge=0.0, le=1e6)]] = Field(
         description="a topic name, or a mix {topic: weight}"
     )
     region: str = Field(NATIONAL, description="a region name, or 'national'")
     perks: Annotated[int, Field(ge=0, le=MAX_USERS)] = 50
     perk_cost: PerkCost = Field(default_factory=lambda: PerkCost(),
                                 description="cost of one perk: fixed + per_follower × followers")
-    start: Annotated[int, Field(ge=0)] = 14
+    start: Annotated[int, Field(ge=0, le=MAX_STEPS)] = 14
     waves: Annotated[int, Field(ge=1, le=1000)] = 1
-    wave_every: Annotated[int, Field(ge=1)] = 7
+    wave_every: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 7
     mention: Literal["none", "recommended", "required"] = "recommended"
     disclosure: bool = True
     exclusivity: UnitFloat = 0.5
@@ -317,11 +338,27 @@ class Sweep(StrictModel):
     combined with ``samples`` Latin-hypercube draws over ``ranges`` (integers stay integers).
     """
 
-    grid: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(
+    grid: Annotated[dict[str, Annotated[list[Any], Field(min_length=1)]],
+                    Field(max_length=MAX_SWEEP_FIELDS)] = Field(
         default_factory=dict, description="{field.path: [value, ...]}")
-    ranges: dict[str, Annotated[list[int | float], Field(min_length=2, max_length=2)]] = Field(
+    ranges: Annotated[dict[str, Annotated[list[int | float], Field(min_length=2, max_length=2)]],
+                      Field(max_length=MAX_SWEEP_FIELDS)] = Field(
         default_factory=dict, description="{field.path: [low, high]} for Latin-hypercube samples")
-    samples: Annotated[int, Field(ge=0, le=100_000)] = 0
+    samples: Annotated[int, Field(ge=0, le=MAX_SWEEP_POINTS)] = 0
+
+    @model_validator(mode="after")
+    def _bounded_points(self) -> Sweep:
+        values = sum(len(v) for v in self.grid.values())
+        if values > MAX_SWEEP_VALUES:
+            raise ValueError(f"the grid lists {values:,} values; at most {MAX_SWEEP_VALUES:,} "
+                             "(each is checked when the file is loaded)")
+        points = max(self.samples, 1)
+        for values in self.grid.values():
+            points *= len(values)
+            if points > MAX_SWEEP_POINTS:
+                raise ValueError(f"the grid's combinations × samples exceed {MAX_SWEEP_POINTS:,} "
+                                 "points; sweep fewer values (or sample ranges)")
+        return self
 
 
 CLAIM_FORMS = ("better", "higher", "lower", "same", "variant", "ratio", "rare")
@@ -381,15 +418,15 @@ class Scenario(StrictModel):
                                pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")]
     question: str = ""
     description: str = ""
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
-    steps: Annotated[int, Field(ge=1, le=100_000)] = 60
-    replicates: Annotated[int, Field(ge=1, le=100_000)] = 1
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
+    steps: Annotated[int, Field(ge=1, le=MAX_STEPS)] = 60
+    replicates: Annotated[int, Field(ge=1, le=MAX_REPLICATES)] = 1
     population: Population = Field(default_factory=Population)
     score: Score = Field(default_factory=Score)
     behaviour: Behaviour = Field(default_factory=Behaviour)
     processes: Processes = Field(default_factory=Processes)
     campaigns: Annotated[list[Campaign], Field(min_length=1)]
-    variants: dict[VariantName, dict[str, Any]] = Field(
+    variants: Annotated[dict[VariantName, dict[str, Any]], Field(max_length=MAX_VARIANTS)] = Field(
         default_factory=dict, description="named alternatives: {name: {field.path: value}}")
     sweep: Sweep | None = None
     metrics: list[str] = Field(
@@ -466,6 +503,9 @@ def parse_field_path(text: str) -> tuple[Any, ...]:
                              "[0] or .0 after a field name")
         parts.append(m.group(1) if m.group(1) is not None else int(m.group(2) or m.group(3)))
         pos = m.end()
+        if len(parts) > MAX_DEPTH:
+            raise ValueError(f"the field path {text[:60]!r}… has more than {MAX_DEPTH} parts; "
+                             "no scenario field is that deep")
     if not parts:
         raise ValueError("empty field path")
     return tuple(parts)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,10 +37,14 @@ class Candidates:
         return self.observed_relevance if self.observed_topic is None else self.observed_topic
 
 
-class StrategyParams(BaseModel):
-    """Base of every strategy's parameters: unknown keys are errors."""
+MAX_COST = 1e12  # as simulator.scenario.MAX_COST (which imports this module)
 
-    model_config = ConfigDict(extra="forbid")
+
+class StrategyParams(BaseModel):
+    """Base of every strategy's parameters: unknown keys are errors, values strict and finite
+    (no ``true`` or ``'10'`` for a number, no ``.inf``/``.nan``), as in every scenario section."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
     kind: str
 
 
@@ -285,7 +289,7 @@ class Outreach(Strategy):
     class Params(StrategyParams):
         kind: Literal["outreach"]
         contacts: int = Field(10, ge=0, le=100_000, description="people contacted per wave")
-        contact_cost: float = Field(25.0, ge=0.0, description="staff cost of one contact")
+        contact_cost: float = Field(25.0, ge=0.0, le=MAX_COST, description="staff cost of one contact")
         response: float = Field(0.6, ge=0.0, le=1.0, description="chance a contact mentions (× fit)")
 
     def budget(self, perks: int) -> int:
@@ -308,7 +312,8 @@ class Fixed(Strategy):
 
     class Params(StrategyParams):
         kind: Literal["fixed"]
-        users: list[int] = Field(default_factory=list, description="user ids (0-based rows)")
+        users: list[Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]] = Field(
+            default_factory=list, description="user ids (0-based rows); ids that do not exist are skipped")
 
     def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
         ids = np.asarray(list(dict.fromkeys(u for u in self.params.users if 0 <= u < c.eligible.size)),

@@ -23,7 +23,7 @@ NEWCOMER_MISTAKES = {
     "shares_1_2.yaml": ("population.regions", "sum to 1.2"),
     "missing_edgelist.yaml": ("population.graph.path", "not found"),
     "syntax_error.yaml": ("", "YAML syntax error"),
-    "python_tag.yaml": ("", "never executed"),
+    "python_tag.yaml": ("seed", "never executed"),
     "wrong_strategy_param.yaml": ("campaigns[0].strategy.threshold", "takes no parameters"),
     "unknown_strategy.yaml": ("campaigns[0].strategy", "did you mean 'score_threshold'"),
     "start_after_end.yaml": ("campaigns[0].start", "only 10 steps"),
