@@ -38,8 +38,19 @@ from .results import (
     write_json,
     write_yaml,
 )
-from .scenario import Scenario, ScenarioError, json_schema, load_scenario, validate_document
+from .scenario import (
+    MAX_REPLICATES,
+    MAX_SEED,
+    MAX_STEPS,
+    MAX_USERS,
+    Scenario,
+    ScenarioError,
+    json_schema,
+    load_scenario,
+    validate_document,
+)
 
+MAX_WORKERS = 1024  # worker processes of --workers (more is surely a typo)
 SUMMARY_METRICS = METRICS  # every metric of docs/model.md §8, in the order of steps.csv
 KEY_METRICS = HEADLINE  # the catalogue's headline metrics, in its order
 
@@ -197,9 +208,9 @@ def _scenario_arg(required: bool = True) -> Callable:
 
 def _common(f: Callable) -> Callable:
     for option in reversed([
-        click.option("--seed", type=click.IntRange(min=0),
+        click.option("--seed", type=click.IntRange(0, MAX_SEED),
                      help="Master seed (default: the scenario's)."),
-        click.option("--steps", type=click.IntRange(min=1),
+        click.option("--steps", type=click.IntRange(1, MAX_STEPS),
                      help="Number of steps (default: the scenario's)."),
         click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
                      help="Override a scenario field, e.g. --set campaigns[0].perks=10 (repeatable)."),
@@ -212,13 +223,13 @@ def _common(f: Callable) -> Callable:
 
 def _executor_options(f: Callable) -> Callable:
     for option in reversed([
-        click.option("--replicates", type=click.IntRange(min=1),
+        click.option("--replicates", type=click.IntRange(1, MAX_REPLICATES),
                      help="Replicates per variant (default: the scenario's)."),
         click.option("--variant", "variants", multiple=True, metavar="NAME",
                      help="Run only these variants (repeatable; default: all)."),
         click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
                      help="serial: this process; local: a process pool; dask: a Dask cluster."),
-        click.option("--workers", type=click.IntRange(min=1),
+        click.option("--workers", type=click.IntRange(1, MAX_WORKERS),
                      help="Worker processes (default: the cores available)."),
         click.option("--scheduler", metavar="ADDRESS",
                      help="Dask scheduler, e.g. tcp://127.0.0.1:8786 (with --executor dask; "
@@ -245,9 +256,9 @@ def _draw(folder: Path) -> list[Path]:
 @cli.command()
 @_scenario_arg()
 @click.option("--variant", metavar="NAME", help="Run one of the scenario's variants.")
-@click.option("--replicates", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--replicates", type=click.IntRange(1, MAX_REPLICATES), default=1, show_default=True,
               help="Independent replicates (seeds spawned from the master seed).")
-@click.option("--replicate", type=click.IntRange(min=0), metavar="R",
+@click.option("--replicate", type=click.IntRange(0, MAX_REPLICATES - 1), metavar="R",
               help="Run replicate R alone (reproduces replicate R of compare/sweep exactly).")
 @click.option("--report", "with_report", is_flag=True,
               help="Also write the teaching report (report.html, report.md).")
@@ -493,11 +504,11 @@ def dashboard(scenario: Path | None, host: str, port: int) -> None:
 
 @cli.command()
 @click.argument("results_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--user", "user", type=click.IntRange(min=0), required=True, metavar="ID",
+@click.option("--user", "user", type=click.IntRange(0, MAX_USERS - 1), required=True, metavar="ID",
               help="The user's id (row of users.csv).")
 @click.option("--brand", required=True, metavar="NAME", help="The brand (campaign) to explain.")
 @click.option("--variant", metavar="NAME", help="Which variant (default: the first).")
-@click.option("--replicate", type=click.IntRange(min=0), metavar="R",
+@click.option("--replicate", type=click.IntRange(0, MAX_REPLICATES - 1), metavar="R",
               help="Which replicate (default: the first).")
 def explain(results_dir: Path, user: int, brand: str, variant: str | None,
             replicate: int | None) -> None:
@@ -566,7 +577,7 @@ def list_command() -> None:
               help="Also write the table as Markdown to PATH (docs/validation.md is that file).")
 @click.option("--check", "only", multiple=True, metavar="NAME",
               help="Run only this check (repeatable); default: all.")
-@click.option("--workers", type=click.IntRange(min=1),
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS),
               help="Worker processes (default: the cores available; 1: this process).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
               show_default=True, help="Root of the results folder check-model/<run-id>/.")
