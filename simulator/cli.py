@@ -19,21 +19,34 @@ import pandas as pd
 
 from . import __version__
 from .executors import EXECUTORS
-from .experiment import BASE_VARIANT, MIN_NONZERO, ExperimentResult, MemoryStore, run_experiment
+from .experiment import BASE_VARIANT, MIN_NONZERO, ExperimentResult, MemoryStore, plan, run_experiment
 from .graphs import EdgeListError
 from .library import bundled, resolve
 from .metrics import HEADLINE, METRICS
 from .plots import plot_run
 from .results import (
+    RESUME_KEYS,
+    FolderBusy,
     FolderStore,
-    atomic_folder,
+    OutputError,
+    ResultsFolderError,
+    Work,
+    check_output,
+    claim,
+    clean_stale,
+    describe_os_error,
+    discard,
+    estimate_output_bytes,
     final_folder,
     finish,
     manifest,
-    partial_folder,
+    new_folder,
     read_manifest,
-    run_folder,
+    run_id,
+    saved_runs,
+    scenario_folder,
     utc_now,
+    write_error,
     write_experiment,
     write_json,
     write_yaml,
@@ -60,7 +73,7 @@ def shown_metrics(sc: Scenario) -> list[str]:
     return list(dict.fromkeys([*sc.metrics, *HEADLINE]))
 
 
-def _bad_input(message: str) -> None:
+def _bad_input(message: object) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
 
@@ -245,6 +258,27 @@ def _executor_options(f: Callable) -> Callable:
     return f
 
 
+def _output(out: Path, sc: Scenario, tasks: int, variants: int, experiment: bool,
+            with_report: bool) -> Path:
+    """``<out>/<scenario>``, checked before any work: a folder, writable, with room for the
+    results; else exit 2 naming the folder. Prints what interrupted commands left there."""
+    try:
+        base = scenario_folder(out, sc)
+        need = estimate_output_bytes(sc, tasks, variants, experiment=experiment, report=with_report)
+        check_output(base, need, label=f"--out {out}")
+    except (OutputError, ValueError) as exc:
+        _bad_input(str(exc))
+    for note in clean_stale(base):
+        click.echo(note, err=True)
+    return base
+
+
+def _write_failed(exc: OSError, where: Path, then: str) -> None:
+    """The disk or folder failed while results were written: a message, exit 1."""
+    click.echo(f"error: could not write in {where}: {describe_os_error(exc)}\n{then}", err=True)
+    sys.exit(1)
+
+
 def _draw(folder: Path) -> list[Path]:
     try:
         return plot_run(folder)
@@ -273,8 +307,10 @@ def run(scenario: Path, variant: str | None, replicates: int, replicate: int | N
     sc = _load(scenario, _overrides(overrides, seed, steps), variant)
     sc = sc.model_copy(update={"variants": {}, "sweep": None})
     started = utc_now()
-    progress = Progress(sc.name)
     ids = [replicate] if replicate is not None else None
+    base = _output(out, sc, tasks=1 if ids else replicates, variants=1, experiment=False,
+                   with_report=with_report)
+    progress = Progress(sc.name)
     try:
         result = run_experiment(sc, replicates=replicates, replicate_ids=ids, executor="serial",
                                 store=MemoryStore(), progress=progress,
@@ -283,16 +319,26 @@ def run(scenario: Path, variant: str | None, replicates: int, replicate: int | N
         _bad_input(str(exc))
     finally:
         progress.close()
-    folder = run_folder(out, sc, started)
-    with atomic_folder(folder) as tmp:
-        write_yaml(sc.to_document(), tmp / "scenario.yaml")
-        write_experiment(tmp, result)
-        _draw(tmp)
-        write_json(manifest(sc, source=scenario, seed=sc.seed, derived_seeds=result.seeds,
-                            started=started, finished=utc_now(), command=["perksim", *sys.argv[1:]],
-                            extra={"kind": "run", "variant": variant, "replicates": replicates,
-                                   "replicate": replicate, **result.facts}),
-                   tmp / "manifest.json")
+    try:
+        with new_folder(base, run_id(started, sc), "run") as work:
+            tmp = work.path
+            write_yaml(sc.to_document(), tmp / "scenario.yaml")
+            write_experiment(tmp, result)
+            _draw(tmp)
+            write_json(manifest(sc, source=scenario, seed=sc.seed, derived_seeds=result.seeds,
+                                started=started, finished=utc_now(),
+                                command=["perksim", *sys.argv[1:]],
+                                extra={"kind": "run", "variant": variant, "replicates": replicates,
+                                       "replicate": replicate, **result.facts}),
+                       tmp / "manifest.json")
+    except OSError as exc:
+        if not write_error(exc):
+            raise
+        _write_failed(exc, base, "nothing was kept; make room (or choose another --out) and run again")
+    except OutputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    folder = work.final
     facts = result.facts
     click.echo(f"{sc.name}: {facts['users']:,} users, {facts['graph']}, {sc.steps} steps, seed {sc.seed}")
     if len(result.summary) == len(sc.campaigns):
@@ -316,21 +362,39 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
                 executor: str, workers: int | None, scheduler: str | None, resume: Path | None,
                 seed: int | None, steps: int | None, overrides: tuple[str, ...], out: Path,
                 with_report: bool = False, with_claims: bool = False) -> None:
-    """compare and sweep: a resumable experiment written into <run-id>.partial until done."""
+    """compare and sweep: a resumable experiment written into <run-id>.partial until done.
+
+    The folder is locked while this process works on it, so a second --resume of it is
+    refused; a disk that fills up stops the work with the --resume command to continue."""
     if resume is not None:
         if scenario is not None or overrides or seed is not None or steps is not None:
             _bad_input("--resume continues an experiment exactly as it was started: "
                        "give no SCENARIO, --set, --seed or --steps with it")
         try:
             final_folder(resume)
-            info = read_manifest(resume)
-            sc = validate_document(info["resolved_scenario"], file=str(resume / "manifest.json"))
-        except (ValueError, OSError, KeyError, ScenarioError) as exc:
+            work = Work.resume(resume, kind)
+        except FolderBusy as exc:
+            _bad_input(f"cannot resume: {exc}; wait for it to finish, or stop it first")
+        except (ValueError, OSError) as exc:
             _bad_input(f"cannot resume {resume}: {exc}")
-        if info.get("kind") != kind:
-            _bad_input(f"{resume} is a '{info.get('kind')}' experiment; "
-                       f"resume it with perksim {info.get('kind')}")
-        replicates, variants = info["replicates"], tuple(info["variants"] or ())
+        try:
+            info = read_manifest(resume, RESUME_KEYS)
+            sc = validate_document(info["resolved_scenario"], file=str(resume / "manifest.json"))
+            if info["kind"] == "run":
+                raise OutputError(f"{resume} was left by perksim run, which cannot be resumed: "
+                                  "run it again")
+            if info["kind"] != kind:
+                raise OutputError(f"{resume} is a '{info['kind']}' experiment; "
+                                  f"resume it with perksim {info['kind']}")
+            replicates, variants = info["replicates"], tuple(info["variants"] or ())
+            tasks = len(plan(sc, replicates, list(variants) or None, sweep=kind == "sweep"))
+            need = estimate_output_bytes(sc, tasks, len(variants) or max(1, len(sc.variants)),
+                                         experiment=True, report=with_report)
+            check_output(resume, need, label="--resume")
+        except (ResultsFolderError, ScenarioError, OutputError, ValueError, KeyError) as exc:
+            work.lock.release(remove=work.lock.created)  # leave the folder as it was
+            _bad_input(exc if isinstance(exc, OutputError) else f"cannot resume {resume}: {exc}")
+        work.lock.record(kind)
         partial, started = resume, info["started"]
         source = info.get("source_file")
     else:
@@ -345,10 +409,19 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
                        f"variants: {', '.join(sc.variants) or 'none'}")
         start = utc_now()
         started = start.isoformat()
-        partial = partial_folder(run_folder(out, sc, start))
-        partial.mkdir(parents=True)
-        source = str(scenario)
-        write_yaml(sc.to_document(), partial / "scenario.yaml")
+        tasks = _plan_size(sc, kind, replicates, variants)
+        base = _output(out, sc, tasks, len(variants) or max(1, len(sc.variants)), experiment=True,
+                       with_report=with_report)
+        try:
+            work = claim(base, run_id(start, sc), kind)
+        except (OSError, OutputError) as exc:
+            _bad_input(f"--out {out}: cannot create the results folder in {base}: {exc}")
+        partial, source = work.path, str(scenario)
+        try:
+            write_yaml(sc.to_document(), partial / "scenario.yaml")
+        except OSError as exc:
+            discard(work)
+            _bad_input(f"--out {out}: cannot write in {partial}: {describe_os_error(exc)}")
     replicates = replicates or sc.replicates
 
     def write_manifest(status: str, result: ExperimentResult | None = None) -> None:
@@ -363,27 +436,62 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
         doc["status"] = status
         write_json(doc, partial / "manifest.json")
 
-    write_manifest("running")
+    try:
+        _work(kind, sc, work, replicates, variants, executor, workers, scheduler, write_manifest,
+              with_report, with_claims)
+    finally:
+        work.lock.release()  # (the operating system would at exit; not so when called in-process)
+
+
+def _work(kind: str, sc: Scenario, work: Work, replicates: int, variants: tuple[str, ...],
+          executor: str, workers: int | None, scheduler: str | None,
+          write_manifest: Callable[..., None], with_report: bool, with_claims: bool) -> None:
+    """Run (the rest of) an experiment in its locked folder, write its tables and figures,
+    and rename it into place; a full disk or Ctrl-C stops it with the --resume command."""
+    partial = work.path
+
+    def stopped(exc: OSError) -> None:
+        progress.close()
+        _write_failed(exc, partial, f"{saved_runs(partial)} finished runs are saved in {partial}; "
+                      f"make room, then continue with: perksim {kind} --resume {partial}")
+
     progress = Progress(f"{kind} {sc.name}")
     try:
+        write_manifest("running")
+        store = FolderStore(partial)
+        store.done()
+        for key, problem in store.damaged.items():
+            click.echo(f"warning: run {key} cannot be read back ({problem}); it is run again",
+                       err=True)
         result = run_experiment(sc, sweep=kind == "sweep", replicates=replicates,
                                 variants=list(variants) or None, executor=executor, workers=workers,
-                                scheduler=scheduler, store=FolderStore(partial), progress=progress)
+                                scheduler=scheduler, store=store, progress=progress)
     except KeyboardInterrupt:
         progress.close()
-        done = len(FolderStore(partial).done())
-        click.echo(f"\ninterrupted: {done} finished runs are saved in {partial}\n"
+        click.echo(f"\ninterrupted: {saved_runs(partial)} finished runs are saved in {partial}\n"
                    f"continue with: perksim {kind} --resume {partial}", err=True)
         sys.exit(130)
+    except OSError as exc:
+        if not write_error(exc):
+            raise
+        stopped(exc)
     except RuntimeError as exc:
         progress.close()
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     progress.close()
-    write_experiment(partial, result)
-    figures = _draw(partial)
-    write_manifest("complete", result)
-    folder = finish(partial)
+    try:
+        write_experiment(partial, result)
+        figures = _draw(partial)
+        write_manifest("complete", result)
+        folder = finish(work)
+    except OSError as exc:
+        if not write_error(exc):
+            raise
+        stopped(exc)
+    except OutputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
     click.echo(f"{kind} {sc.name}: {len(set(result.summary['variant']))} variants × "
                f"{replicates} replicates{_points(result)}, seed {sc.seed}")
     if kind == "compare":
@@ -414,6 +522,15 @@ def _claims(sc: Scenario, result: ExperimentResult, kind: str) -> int:
         click.echo(f"({len(other)} more claim{'s' if many else ''} need{'' if many else 's'} "
                    f"perksim {'compare' if kind == 'sweep' else 'sweep'})")
     return sum(not r.holds for r in checked)
+
+
+def _plan_size(sc: Scenario, kind: str, replicates: int | None, variants: tuple[str, ...]) -> int:
+    """How many runs the experiment has (for the space the results need)."""
+    try:
+        return len(plan(sc, replicates, list(variants) or None, sweep=kind == "sweep"))
+    except (ValueError, KeyError) as exc:
+        _bad_input(str(exc))
+        raise  # unreachable: _bad_input exits
 
 
 def _points(result: ExperimentResult) -> str:
@@ -461,7 +578,20 @@ def plot(results_dir: Path) -> None:
     """(Re)draw the figures of a results folder from its tables."""
     if not (results_dir / "summary.csv").is_file():
         _bad_input(f"{results_dir} has no summary.csv: is it a results folder of perksim?")
-    for path in plot_run(results_dir):
+    from .plots import read_tables
+
+    try:
+        tables = read_tables(results_dir)  # every table checked before anything is drawn
+        check_output(results_dir / "figures", 16 * 2**20, label="plot")
+    except (ResultsFolderError, OutputError) as exc:
+        _bad_input(str(exc))
+    try:
+        paths = plot_run(results_dir, tables=tables)
+    except OSError as exc:
+        if not write_error(exc):
+            raise
+        _write_failed(exc, results_dir / "figures", "the figures are incomplete; run perksim plot again")
+    for path in paths:
         click.echo(str(path))
 
 
@@ -470,10 +600,18 @@ def plot(results_dir: Path) -> None:
                 type=click.Path(file_okay=False, exists=True, path_type=Path))
 def report(results_dirs: tuple[Path, ...]) -> None:
     """Write the teaching report (report.html, self-contained, and report.md) of results folders."""
+    from .report import load_folder
+
     for folder in results_dirs:
         if not (folder / "summary.csv").is_file() or not (folder / "manifest.json").is_file():
             _bad_input(f"{folder} is not a complete results folder of perksim "
                        "(no summary.csv or manifest.json)")
+    for folder in results_dirs:  # every folder checked before any report is written
+        try:
+            load_folder(folder, draw=False)
+            check_output(folder, 16 * 2**20, label="report")
+        except (ResultsFolderError, OutputError) as exc:
+            _bad_input(str(exc))
     for folder in results_dirs:
         _write_report(folder)
 
@@ -481,7 +619,13 @@ def report(results_dirs: tuple[Path, ...]) -> None:
 def _write_report(folder: Path) -> None:
     from .report import write_report
 
-    html, md = write_report(folder)
+    try:
+        html, md = write_report(folder)
+    except OSError as exc:
+        if not write_error(exc):
+            raise
+        _write_failed(exc, folder, f"the report is missing or incomplete; the results are complete "
+                      f"in {folder}; write it later with: perksim report {folder}")
     click.echo(f"report: {html}\nmarkdown: {md}")
 
 

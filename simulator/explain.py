@@ -9,7 +9,6 @@ and their pout over time.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pandas as pd
 from .experiment import Task, replicate_seed, task_document
 from .loader import validate_document
 from .model import PerkCampaignModel
+from .scenario import ScenarioError
 
 SPARK = " ▁▂▃▄▅▆▇█"
 
@@ -183,12 +183,30 @@ def times(n: int) -> str:
     return {0: "never", 1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
+CHECKED_METRICS = ("reach", "engaged_reach", "perks_given", "adopters")  # compared after the re-run
+
+
 def _read_tables(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The manifest and summary.csv, checked: a missing or damaged file is an ExplainError
+    naming the file (and line)."""
+    from .results import ResultsFolderError, read_manifest, read_table
+
+    if folder.name.endswith(".partial"):
+        raise ExplainError(f"{folder} is not a complete results folder: the experiment is "
+                           "unfinished (continue it with perksim compare|sweep --resume)")
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        summary = pd.read_csv(folder / "summary.csv")
-    except (OSError, ValueError) as exc:
+        manifest = read_manifest(folder, required=("resolved_scenario",))
+        summary = read_table(folder / "summary.csv", required=CHECKED_METRICS, optional=False)
+    except ResultsFolderError as exc:
         raise ExplainError(f"{folder} is not a complete results folder: {exc}") from None
+    assert summary is not None
+    if summary.empty:
+        raise ExplainError(f"{folder} is not a complete results folder: "
+                           f"{folder / 'summary.csv'} has no rows")
+    cols = list(summary.columns)
+    if "point" in cols and cols.index("point") > cols.index("variant"):
+        raise ExplainError(f"{folder} is not a complete results folder: {folder / 'summary.csv'}:1: "
+                           "the sweep columns must come before 'variant'")
     return manifest, summary
 
 
@@ -219,8 +237,13 @@ def explain(folder: str | Path, user: int, brand: str, variant: str | None = Non
         params = tuple((c, _plain(first[c])) for c in param_cols)
         rows = rows[rows["point"] == point]
     task = Task(0, variant, replicate, point, params)
-    scenario = validate_document(task_document(document, task, document.get("variants") or {}),
-                                 file=str(folder / "manifest.json"), check_variants=False)
+    try:
+        scenario = validate_document(task_document(document, task, document.get("variants") or {}),
+                                     file=str(folder / "manifest.json"), check_variants=False)
+    except (ScenarioError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise ExplainError(f"{folder / 'manifest.json'}: 'resolved_scenario' (variant {variant!r}) "
+                           f"is not a valid scenario; the file is damaged or from another version "
+                           f"of perksim:\n{exc}") from None
     model = PerkCampaignModel(scenario, rng=replicate_seed(scenario.seed, replicate))
     if not 0 <= user < model.n:
         raise ExplainError(f"user {user} does not exist: ids run from 0 to {model.n - 1}")
@@ -229,7 +252,7 @@ def explain(folder: str | Path, user: int, brand: str, variant: str | None = Non
     stored = rows[rows["brand"] == brand].iloc[0]
     again = model.summary().set_index("brand").loc[brand]
     consistent = all(np.isclose(float(stored[m]), float(again[m]), rtol=1e-8, equal_nan=True)
-                     for m in ("reach", "engaged_reach", "perks_given", "adopters"))
+                     for m in CHECKED_METRICS)
     return _build(model, user, brand, variant, replicate, consistent)
 
 

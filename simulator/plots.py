@@ -27,6 +27,7 @@ import functools
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -704,9 +705,51 @@ def save(fig: Figure, folder: Path, stem: str) -> list[Path]:
 
 
 def _read(path: Path) -> pd.DataFrame | None:
-    if not path.is_file():
-        return None
-    return pd.read_csv(path, dtype={"variant": str, "brand": str})
+    """A table of a results folder, checked (``ResultsFolderError`` with the file and line if
+    it is damaged); ``None`` if it is absent."""
+    from .results import read_table
+
+    return read_table(path)
+
+
+@dataclass
+class Tables:
+    """The tables the figures are drawn from (each ``None`` when absent)."""
+
+    steps: pd.DataFrame | None
+    summary: pd.DataFrame | None
+    users: pd.DataFrame | None
+    edges: pd.DataFrame | None
+
+
+def read_tables(folder: str | Path) -> Tables:
+    """Read and check every table the figures need, before anything is drawn: a damaged
+    table, or users and edges that do not fit together, raise ``ResultsFolderError`` naming
+    the file and line."""
+    from .results import ResultsFolderError
+
+    folder = Path(folder)
+    tables = Tables(*(_read(folder / f"{name}.csv") for name in ("steps", "summary", "users", "edges")))
+    users, edges = tables.users, tables.edges
+    if users is not None:
+        base = tables.summary if tables.summary is not None else tables.steps
+        brands = list(dict.fromkeys(base["brand"].astype(str))) if base is not None else []
+        need = ["followers", *(f"{c}_{b}" for b in brands for c in ("adopted", "aware", "pout"))]
+        if any(f"perk_{b}" in users.columns for b in brands):
+            missing = [c for c in need if c not in users.columns]
+            if missing:
+                raise ResultsFolderError(f"{folder / 'users.csv'}:1: no column '{missing[0]}'; "
+                                         "the file is damaged")
+    if users is not None and edges is not None and len(edges):
+        top = int(users["id"].max()) if len(users) else -1
+        ends = edges[["author", "follower"]].to_numpy()
+        outside = (ends > top).any(axis=1).nonzero()[0]
+        if len(outside):
+            i = int(outside[0])
+            raise ResultsFolderError(f"{folder / 'edges.csv'}:{i + 2}: user "
+                                     f"{int(ends[i].max())} is not in users.csv (ids 0–{top}); "
+                                     "the file is damaged")
+    return tables
 
 
 def scenario_metrics(folder: Path) -> list[str]:
@@ -721,7 +764,7 @@ def scenario_metrics(folder: Path) -> list[str]:
     return [m for m in wanted if isinstance(m, str)] if isinstance(wanted, list) else []
 
 
-def draw_all(folder: str | Path) -> list[Path]:
+def draw_all(folder: str | Path, tables: Tables | None = None) -> list[Path]:
     """Draw every applicable figure of a results folder into ``folder/figures``.
 
     From whichever of ``steps.csv``, ``summary.csv`` (else derived from ``steps.csv``),
@@ -731,16 +774,15 @@ def draw_all(folder: str | Path) -> list[Path]:
     ``sweep_<param>_<metric>`` per swept parameter and metric of ``SWEEP_METRICS``, and
     ``network_<variant>`` per variant when users and edges exist. With several brands every
     name gets a ``_<brand>`` suffix. Each figure is written as PNG and SVG; returns the
-    written paths, sorted.
+    written paths, sorted. The tables are read (and checked: :func:`read_tables`) first,
+    unless given.
     """
     folder = Path(folder)
     out = folder / "figures"
-    steps = _read(folder / "steps.csv")
-    summary = _read(folder / "summary.csv")
+    tables = tables if tables is not None else read_tables(folder)
+    steps, summary, users, edges = tables.steps, tables.summary, tables.users, tables.edges
     if summary is None and steps is not None:
         summary = final_rows(steps)
-    users = _read(folder / "users.csv")
-    edges = _read(folder / "edges.csv")
     base = summary if summary is not None else steps
     if base is None:
         return []
@@ -775,6 +817,6 @@ def draw_all(folder: str | Path) -> list[Path]:
     return sorted(written)
 
 
-def plot_run(folder: str | Path) -> list[Path]:
+def plot_run(folder: str | Path, tables: Tables | None = None) -> list[Path]:
     """Alias of :func:`draw_all` (the name the command line uses)."""
-    return draw_all(folder)
+    return draw_all(folder, tables)

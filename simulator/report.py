@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import html
 import itertools
-import json
 import math
 import os
 import re
@@ -1096,24 +1095,59 @@ class Folder:
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path) if path.is_file() and path.stat().st_size else None
+    """A table of the folder, checked (``ResultsFolderError`` naming the file and line if it
+    is damaged); ``None`` if absent or empty."""
+    from .results import read_table
+
+    return read_table(path)
+
+
+def _document(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The scenario that ran, from the manifest (else ``scenario.yaml``), checked against the
+    scenario format and in its canonical form, so the report can rely on its structure."""
+    from pydantic import ValidationError
+
+    from .results import ResultsFolderError
+    from .scenario import Scenario
+
+    if "resolved_scenario" in manifest:
+        where, document = f"{folder / 'manifest.json'}: 'resolved_scenario'", manifest["resolved_scenario"]
+    elif (folder / "scenario.yaml").is_file():
+        where = str(folder / "scenario.yaml")
+        try:
+            document = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
+            raise ResultsFolderError(f"{where}: cannot be read ({str(exc).splitlines()[0]}); "
+                                     "the file is damaged") from None
+    else:
+        return {}
+    try:
+        return Scenario.model_validate(document).to_document()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = ".".join(str(p) for p in first["loc"]) or "(top)"
+        raise ResultsFolderError(f"{where}: not a valid scenario ({exc.error_count()} problems; "
+                                 f"{path}: {first['msg']}); the file is damaged or from another "
+                                 "version of perksim") from None
 
 
 def load_folder(folder: str | Path, draw: bool = True) -> Folder:
-    """Read a results folder (drawing its figures first if it has none and ``draw``)."""
+    """Read a results folder (drawing its figures first if it has none and ``draw``).
+
+    Every file is checked as it is read: a damaged one raises
+    :class:`simulator.results.ResultsFolderError` naming the file (and line)."""
+    from .results import ResultsFolderError, read_manifest
+
     folder = Path(folder)
-    manifest_path = folder / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
-    document = manifest.get("resolved_scenario")
-    if document is None and (folder / "scenario.yaml").is_file():
-        document = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
-    document = document or {}
+    manifest = read_manifest(folder) if (folder / "manifest.json").exists() else {}
+    document = _document(folder, manifest)
     comparison = _clean(_read_csv(folder / "comparison.csv"))
     summary = _clean(_read_csv(folder / "summary.csv"))
+    _read_csv(folder / "failures.csv")  # read again by the report: checked here, before any writing
     if comparison is None:
         if summary is None:
-            raise FileNotFoundError(f"{folder} has neither comparison.csv nor summary.csv: "
-                                    "is it a results folder of perksim?")
+            raise ResultsFolderError(f"{folder} has neither comparison.csv nor summary.csv: "
+                                     "is it a results folder of perksim?")
         from .experiment import comparison_table
         from .metrics import METRICS
 
@@ -2002,7 +2036,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"skipped {folder}: no summary.csv, not a results folder of perksim",
                   file=sys.stderr)
             continue
-        for path in write_report(folder):
+        from .results import ResultsFolderError
+
+        try:
+            paths = write_report(folder)
+        except ResultsFolderError as exc:
+            print(f"skipped {folder}: {exc}", file=sys.stderr)
+            continue
+        for path in paths:
             print(path)
         written += 1
     return 0 if written else 2
