@@ -522,14 +522,44 @@ def server_env(scenario: str | os.PathLike[str] | None = None) -> dict[str, str]
     return env
 
 
+def exposure_warning(host: str, port: int) -> str | None:
+    """A warning when ``host`` makes the dashboard reachable beyond this machine (anything
+    but loopback: ``0.0.0.0``, ``::``, a LAN address or a name that resolves to one)."""
+    import ipaddress
+    import socket
+
+    name = host.strip().strip("[]")
+    if name.lower() in ("localhost", "localhost.localdomain"):
+        return None
+    try:
+        addresses = {ipaddress.ip_address(name.split("%")[0])}
+    except ValueError:
+        try:
+            addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0])
+                         for info in socket.getaddrinfo(name, port)}
+        except (OSError, UnicodeError, ValueError):
+            addresses = set()
+    if addresses and all(a.is_loopback for a in addresses):
+        return None
+    where = ("on every network interface of this machine"
+             if any(a.is_unspecified for a in addresses) else f"at {host}")
+    return (f"warning: the dashboard is served {where}, so anyone who can reach port {port} "
+            "of this machine can use it (it has no login, and every visitor's model runs "
+            "here); use --host 127.0.0.1 to keep it on this machine")
+
+
 def serve(scenario: str | None = None, host: str = "127.0.0.1", port: int = 8765) -> None:
     """Serve the dashboard with ``solara run`` until interrupted (Ctrl+C).
 
     ``scenario`` is a scenario file or a bundled name (default ``klout_pout``); it is
     validated first, so a bad file fails here with located messages, not in the browser.
+    A ``host`` beyond loopback is served, with a warning on standard error
+    (:func:`exposure_warning`).
     """
     path = base_scenario_path(scenario)
     load_scenario(path)  # raises ScenarioError with file:line messages
+    if warning := exposure_warning(host, port):
+        print(warning, file=sys.stderr, flush=True)
     try:  # so the page also loads where only package registries are reachable
         if fetched := fetch_frontend_assets():
             print(f"fetched the page's browser files: {', '.join(fetched)}", flush=True)

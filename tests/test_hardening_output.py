@@ -437,6 +437,48 @@ def test_a_real_disk_that_fills_during_a_compare(scenario, small_disk, monkeypat
     assert resumed.exit_code == 0, resumed.output
 
 
+# --- the dashboard -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("host", "warned"), [
+    ("127.0.0.1", False), ("localhost", False), ("::1", False), ("127.0.0.2", False),
+    ("0.0.0.0", True), ("::", True), ("192.168.1.20", True),
+])
+def test_the_dashboard_warns_when_bound_beyond_loopback(host, warned):
+    pytest.importorskip("solara")
+    from simulator.app import exposure_warning
+
+    warning = exposure_warning(host, 8765)
+    assert (warning is not None) == warned
+    if warned:
+        assert "port 8765" in warning and "--host 127.0.0.1" in warning
+    if host == "0.0.0.0":
+        assert "every network interface" in warning
+
+
+def test_serve_prints_the_warning_before_starting(monkeypatch, capsys):
+    pytest.importorskip("solara")
+    from simulator import app
+
+    class Server:
+        returncode = 0
+
+        def __init__(self, command, env):
+            self.command = command
+
+        def wait(self, timeout=None):
+            return 0
+
+        def poll(self):
+            return 0
+
+    monkeypatch.setattr(app, "fetch_frontend_assets", lambda: [])
+    monkeypatch.setattr(app.subprocess, "Popen", Server)
+    app.serve(None, host="0.0.0.0", port=8765)
+    err = capsys.readouterr().err
+    assert err.startswith("warning: the dashboard is served on every network interface")
+
+
 # --- the reference documents these cases -------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -452,10 +494,11 @@ def test_the_exit_code_table_and_output_folder_section_document_these_cases():
     assert "disk filled up" in rows["1"] and "`--resume` command" in rows["1"]
     assert "ignore Ctrl-C" in rows["130"]
     source = "".join((ROOT / "simulator" / name).read_text(encoding="utf-8")
-                     for name in ("results.py", "cli.py"))
+                     for name in ("results.py", "cli.py", "app.py"))
     for example in ("is a file, not a folder, so", "cannot write in", "not enough free space for the "
                     "results in", "is being worked on by another perksim", "left by an interrupted "
-                    "perksim run", "is an unfinished", "wait for it to finish, or stop it first"):
+                    "perksim run", "is an unfinished", "wait for it to finish, or stop it first",
+                    "warning: the dashboard is served", "so anyone who can reach port"):
         assert example in text and example in source, example
     results_md = (ROOT / "docs" / "reference" / "results.md").read_text(encoding="utf-8")
     for phrase in ("`<run-id>-2`", "`.lock`", "`flock`", "`.<run-id>.partial-<pid>-<random>`",
