@@ -390,9 +390,12 @@ def read_document(path: Path, chain: tuple[Path, ...] = (),
         raise fail("extends must be the path of another scenario file (relative to this one)")
     try:
         base_path = (path.parent / Path(target).expanduser()).resolve()
-        exists = base_path.is_file()
+        special = special_file_reason(path.parent / Path(target).expanduser())
+        exists = base_path.exists()
     except (OSError, RuntimeError, ValueError) as exc:
-        raise fail(f"unusable path {target!r}: {exc}") from None
+        raise fail(f"unusable path {shorten(target)}: {clip(str(exc), 200)}") from None
+    if special:
+        raise fail(f"{special}; a scenario to extend is a regular YAML file")
     here = path.resolve()
     if base_path in (*chain, here):
         cycle = " → ".join(p.name for p in (*chain, here, base_path))

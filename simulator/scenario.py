@@ -456,7 +456,8 @@ class Problem:
         where = self.file
         if self.line is not None:
             where += f":{self.line}:{self.column}"
-        field = f" {self.path}:" if self.path else ""
+        path = self.path if len(self.path) <= 200 else self.path[:200] + "…"
+        field = f" {path}:" if path else ""
         return f"{where}:{field} {self.message}"
 
 

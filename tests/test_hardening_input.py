@@ -447,6 +447,12 @@ CASES = [
     Case("scenario_fifo", setup=_scenario_fifo, located="file", words=("named pipe",)),
     Case("scenario_too_large", setup=_scenario_too_large, located="file",
          words=("larger than 128 KiB",)),
+    Case("extends_proc_environ", text="extends: /proc/self/environ\n" + TEMPLATE,
+         at="/proc", path="extends", words=("/proc",)),
+    Case("extends_dev_zero", text="extends: /dev/zero\n" + TEMPLATE, at="/dev", path="extends",
+         words=("/dev",)),
+    Case("long_key", text=TEMPLATE + "? " + "k" * 5000 + "\n: 1\n", at="k" * 10,
+         words=("unknown key",), absent=("k" * 300,)),
     # overrides on the command line (run only: validate takes no --set)
     Case("set_alias_bomb", text=TEMPLATE, extra=("--set", "question=" + FLOW_BOMB), located="set",
          words=("more than 100,000 values",)),
