@@ -273,6 +273,27 @@ def _output(out: Path, sc: Scenario, tasks: int, variants: int, experiment: bool
     return base
 
 
+def _memory(sc: Scenario, runs: int, replicates: int, variants: int = 1, executor: str = "serial",
+            workers: int | None = None, scheduler: str | None = None, options: str = "") -> None:
+    """Exit 2 if the experiment's estimated peak memory (simulator.memory) exceeds this
+    machine's allowance; above a GiB, say how much it will take (one line on stderr)."""
+    from . import memory
+    from .executors import available_cores
+
+    parallel = 1
+    if executor == "dask" and scheduler:
+        parallel = 0  # the runs take the cluster's memory, not this machine's
+    elif executor in ("local", "dask"):
+        parallel = max(1, min(workers or available_cores(), runs))
+    est, problem = memory.experiment_problem(sc, runs, replicates, variants, parallel, options)
+    if problem:
+        _bad_input(problem)
+    if est is not None and est.bytes > memory.NOTICE_BYTES:
+        what = "this run" if runs == 1 else f"these {runs:,} runs"
+        click.echo(f"memory: {what} need{'s' if runs == 1 else ''} {est.describe()}; this "
+                   f"machine allows {memory.gib(memory.memory_limit_bytes())}", err=True)
+
+
 def _write_failed(exc: OSError, where: Path, then: str) -> None:
     """The disk or folder failed while results were written: a message, exit 1."""
     click.echo(f"error: could not write in {where}: {describe_os_error(exc)}\n{then}", err=True)
@@ -308,6 +329,8 @@ def run(scenario: Path, variant: str | None, replicates: int, replicate: int | N
     sc = sc.model_copy(update={"variants": {}, "sweep": None})
     started = utc_now()
     ids = [replicate] if replicate is not None else None
+    _memory(sc, runs=1 if ids else replicates, replicates=1 if ids else replicates,
+            options="" if ids or replicates == 1 else f"--replicates {replicates}")
     base = _output(out, sc, tasks=1 if ids else replicates, variants=1, experiment=False,
                    with_report=with_report)
     progress = Progress(sc.name)
@@ -410,6 +433,8 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
         start = utc_now()
         started = start.isoformat()
         tasks = _plan_size(sc, kind, replicates, variants)
+        _memory(sc, tasks, replicates or sc.replicates, len(variants) or max(1, len(sc.variants)),
+                executor, workers, scheduler, _options(replicates, workers, executor))
         base = _output(out, sc, tasks, len(variants) or max(1, len(sc.variants)), experiment=True,
                        with_report=with_report)
         try:
@@ -522,6 +547,14 @@ def _claims(sc: Scenario, result: ExperimentResult, kind: str) -> int:
         click.echo(f"({len(other)} more claim{'s' if many else ''} need{'' if many else 's'} "
                    f"perksim {'compare' if kind == 'sweep' else 'sweep'})")
     return sum(not r.holds for r in checked)
+
+
+def _options(replicates: int | None, workers: int | None, executor: str) -> str:
+    """The command-line options that shape an experiment's memory, for a message."""
+    given = [f"--replicates {replicates}" if replicates else "",
+             f"--workers {workers}" if workers else "",
+             f"--executor {executor}" if executor != "local" else ""]
+    return " ".join(g for g in given if g)
 
 
 def _plan_size(sc: Scenario, kind: str, replicates: int | None, variants: tuple[str, ...]) -> int:

@@ -32,10 +32,10 @@ from pydantic import BaseModel, ValidationError
 
 from . import strategies
 from .graphs import EdgeListError, read_edgelist, special_file_reason
+from .memory import population_problems
 from .metrics import BY_NAME
 from .scenario import (
     MAX_DEPTH,
-    MAX_USERS,
     NATIONAL,
     RENAMED,
     TOLERANCE,
@@ -45,7 +45,6 @@ from .scenario import (
     Scenario,
     ScenarioError,
     dotted,
-    estimated_memory_bytes,
     parse_field_path,
 )
 
@@ -708,16 +707,10 @@ def _is_union_member(loc: tuple[Any, ...] | list[Any]) -> bool:
 # --- cross-field checks ------------------------------------------------------------------------
 
 
-def memory_limit_bytes() -> int:
-    """What one run may use: 80% of this machine's physical memory."""
-    try:
-        return int(0.8 * os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return 16 * 2**30
-
-
-def _check_population(pop: Population, n_campaigns: int) -> Found:
-    """Cross-field checks of the population that a schema alone cannot express."""
+def _check_population(pop: Population, n_campaigns: int, steps: int = 60, window: int = 14,
+                      warmup: int = 28) -> Found:
+    """Cross-field checks of the population that a schema alone cannot express; ``steps``,
+    ``window`` and ``warmup`` (the run's) count in its memory estimate."""
     bad: Found = []
     shares = sum(a.share for a in pop.archetypes.values())
     if not pop.archetypes:
@@ -752,12 +745,9 @@ def _check_population(pop: Population, n_campaigns: int) -> Found:
         except (OSError, RuntimeError, ValueError) as exc:
             bad.append((where, f"unusable edge-list path {shorten(graph.path)}: "
                                f"{clip(str(exc), 200)}"))
-    need, limit = estimated_memory_bytes(pop, n_campaigns), memory_limit_bytes()
-    if pop.size > MAX_USERS or need > limit:
-        bad.append((("population", "size"),
-                    f"{pop.size:,} users would need about {need / 2**30:,.1f} GiB of memory; "
-                    f"this machine allows {limit / 2**30:,.1f} GiB and the simulator at most "
-                    f"{MAX_USERS:,} users — use fewer users"))
+    # the size limit, from the graph that will be built (an unreadable edge list: reported above)
+    readable = not any(loc[:2] == ("population", "graph") for loc, _ in bad)
+    bad += population_problems(pop, n_campaigns, steps, window, warmup, read_files=readable)
     return bad
 
 
@@ -789,7 +779,8 @@ def _check_campaign(i: int, c: Campaign, pop: Population, steps: int, brands: li
 
 
 def _check_scenario(sc: Scenario) -> Found:
-    bad = _check_population(sc.population, len(sc.campaigns))
+    bad = _check_population(sc.population, len(sc.campaigns), sc.steps, sc.score.window,
+                            sc.score.warmup)
     brands = [c.brand for c in sc.campaigns]
     for i, c in enumerate(sc.campaigns):
         bad += _check_campaign(i, c, sc.population, sc.steps, brands)

@@ -18,7 +18,7 @@ from . import strategies
 
 NATIONAL = "national"
 TOLERANCE = 1e-3  # shares must sum to 1 within this
-MAX_USERS = 2_000_000  # a hard ceiling; memory is estimated below it
+MAX_USERS = 2_000_000  # a hard ceiling; memory is estimated below it (simulator.memory)
 MAX_STEPS = 100_000  # steps of a run; also the ceiling of start and wave_every
 MAX_REPLICATES = 100_000  # replicates per variant (the command line's --replicates too)
 MAX_SEED = 2**63 - 1  # seeds are non-negative 64-bit integers
@@ -28,7 +28,6 @@ MAX_SWEEP_VALUES = 1_000  # values in sweep.grid, all fields together (each is v
 MAX_SWEEP_POINTS = 100_000  # grid combinations × Latin-hypercube samples
 MAX_COST = 1e12  # money: a perk's or a contact's cost
 MAX_DEPTH = 32  # levels of lists and mappings in a scenario document; parts of a field path
-BYTES_PER_USER = 2_400  # per-user arrays, tables and temporaries (see estimated_memory_bytes)
 # Fields that were renamed or replaced, by section (pydantic model name) → what to write instead
 RENAMED = {
     ("Campaign", "perk_value"): "perk_cost: {fixed: VALUE} (a perk can also cost per follower: "
@@ -510,23 +509,6 @@ def parse_field_path(text: str) -> tuple[Any, ...]:
     if not parts:
         raise ValueError("empty field path")
     return tuple(parts)
-
-
-def estimated_memory_bytes(population: Population, campaigns: int = 1) -> int:
-    """A rough upper estimate of a run's peak memory, from users, mean degree and brands.
-
-    Measured order of magnitude (benchmarks/): ~320 MB at 100,000 users, degree 8, 1 brand.
-    """
-    g = population.graph
-    degree = 8.0
-    if g.kind in ("barabasi_albert", "powerlaw_cluster"):
-        degree = 2.0 * g.m
-    elif g.kind == "watts_strogatz":
-        degree = float(g.k)
-    elif g.kind in ("erdos_renyi", "stochastic_block"):
-        degree = g.mean_degree
-    per_user = BYTES_PER_USER + 48 * degree + 100 * campaigns + 16 * len(population.topics)
-    return int(population.size * per_user)
 
 
 def json_schema() -> dict[str, Any]:
