@@ -19,20 +19,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
-# runs long enough (tens of seconds each) that workers are busy when the parent goes
+# runs long enough (several seconds each, minutes in all) that workers are busy when the parent goes
 LONG = """\
 name: long
 seed: 3
-steps: 400
-replicates: 6
+steps: 600
+replicates: 40
 population: {size: 6000}
 campaigns:
   - {brand: courtside, topic: sports, region: los_angeles, perks: 5, start: 1,
      strategy: {kind: score_threshold, threshold: 55}}
 """
 # runs of a second or two, so some finish before the Ctrl-C
-SHORT = LONG.replace("steps: 400", "steps: 30").replace("size: 6000", "size: 1500") \
-    .replace("replicates: 6", "replicates: 40")
+SHORT = LONG.replace("steps: 600", "steps: 30").replace("size: 6000", "size: 1500")
 
 
 def children(pid: int) -> list[int]:
