@@ -413,6 +413,19 @@ CASES = [
     Case("too_many_sweep_values", text=TEMPLATE + "sweep: {grid: {seed: ["
          + ", ".join(map(str, range(1001))) + "]}}\n", at="{grid", path="sweep",
          words=("at most 1,000",)),
+    # item 5: the memory guard, from the graph that will be built
+    Case("balanced_tree_11_million_users", old="{kind: powerlaw_cluster, m: 3, p: 0.3}",
+         new="{kind: balanced_tree, branching: 10, height: 7}", at="7}",
+         path="population.graph.height", words=("11,111,111 users", "at most 2,000,000")),
+    Case("balanced_tree_beyond_10_to_30", old="{kind: powerlaw_cluster, m: 3, p: 0.3}",
+         new="{kind: balanced_tree, branching: 50, height: 20}", at="20}",
+         path="population.graph.height", words=("more than 10^30 users",)),
+    # 10^9 follow edges need ~130 GiB: refused on any machine this suite runs on
+    Case("dense_erdos_renyi_one_million", text=_edit(_edit(
+        TEMPLATE, "size: 200", "size: 1000000"), "{kind: powerlaw_cluster, m: 3, p: 0.3}",
+        "{kind: erdos_renyi, mean_degree: 1000}"), at="1000}",
+         path="population.graph.mean_degree", words=("a run would need", "at graph generation",
+                                                     "1,000,000,000 follow edges")),
     # item 7 (and 3 of this work): edge lists
     Case("edge_list_proc_environ", setup=_edge_list_scenario("/proc/self/environ"),
          at="path: '", offset=6, path="population.graph.path", words=("/proc", "regular")),
@@ -506,6 +519,16 @@ def test_the_template_itself_is_valid_and_runs(perksim, tmp_path):
     assert result["exit_code"] == 0, result["output"]
     result = perksim.invoke(["run", path, "--out", tmp_path / "out"], cwd=tmp_path, timeout=60)
     assert result["exit_code"] == 0, result["output"]
+
+
+def test_a_dataset_with_a_huge_population_size_is_legitimate(perksim, tmp_path):
+    """item 5: a dataset fixes its own size, so ``population.size`` is ignored, not refused."""
+    path = tmp_path / "dataset.yaml"
+    path.write_text(_edit(_edit(TEMPLATE, "size: 200", "size: 1000000000000"),
+                          "{kind: powerlaw_cluster, m: 3, p: 0.3}",
+                          "{kind: dataset, name: ego_facebook}"), encoding="utf-8")
+    result = perksim.invoke(["validate", path], cwd=tmp_path)
+    assert result["exit_code"] == 0 and result["traceback"] is None, result["output"]
 
 
 def test_validate_checks_every_file_even_when_some_are_hostile(perksim, tmp_path):
