@@ -2,7 +2,7 @@
 
 For each population size this times, with one brand and the default behaviour:
 
-(a) graph construction alone (``simulator.graphs.generate``, the same graph the model builds);
+(a) graph construction alone (``simulator.model.graphs.generate``, the same graph the model builds);
 (b) model construction: graph + population + score warm-up (``PerkCampaignModel(...)``);
 (c) the steps (``model.run()``), reported as seconds and user-steps per second;
 
@@ -47,12 +47,13 @@ import scipy
 import scipy.sparse as sp
 
 import simulator
-import simulator.dynamics
-import simulator.metrics
-import simulator.model
+import simulator.model.campaign
+import simulator.model.dynamics
+import simulator.model.metrics
 from simulator import PerkCampaignModel
-from simulator.graphs import from_edges, generate
-from simulator.scenario import Scenario, validate_document
+from simulator.model.graphs import from_edges, generate
+from simulator.scenario.loader import validate_document
+from simulator.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -287,11 +288,12 @@ def profile(size: int, steps: int, seed: int) -> dict[str, Any]:
     gc.collect()
     with contextlib.ExitStack() as stack:
         enter = stack.enter_context
-        enter(patched(simulator.model, "generate", build.wrap("graph", simulator.model.generate)))
-        enter(patched(simulator.model, "build_population",
-                      build.wrap("population", simulator.model.build_population)))
-        enter(patched(simulator.dynamics, "follower_overlap",
-                      build.wrap("audience overlap", simulator.dynamics.follower_overlap)))
+        enter(patched(simulator.model.campaign, "generate",
+                      build.wrap("graph", simulator.model.campaign.generate)))
+        enter(patched(simulator.model.campaign, "build_population",
+                      build.wrap("population", simulator.model.campaign.build_population)))
+        enter(patched(simulator.model.dynamics, "follower_overlap",
+                      build.wrap("audience overlap", simulator.model.dynamics.follower_overlap)))
         enter(patched(PerkCampaignModel, "_warm_up",
                       build.wrap("score warm-up", PerkCampaignModel._warm_up)))
         t0 = time.perf_counter()
@@ -307,8 +309,8 @@ def profile(size: int, steps: int, seed: int) -> dict[str, Any]:
             enter(patched(model, attr, run.wrap(label, getattr(model, attr))))
         for brand in model.brands:
             enter(patched(brand, "allocate", run.wrap("allocation", brand.allocate)))
-        enter(patched(simulator.metrics, "brand_metrics",
-                      run.wrap("collection", simulator.metrics.brand_metrics)))
+        enter(patched(simulator.model.metrics, "brand_metrics",
+                      run.wrap("collection", simulator.model.metrics.brand_metrics)))
         dc = model.datacollector
         enter(patched(dc, "add_table_row", run.wrap("collection", dc.add_table_row)))
         t0 = time.perf_counter()
@@ -384,7 +386,7 @@ def vector_cascade(followers: sp.csr_array, rate: np.ndarray, view: np.ndarray, 
     for _ in range(steps):
         rng.poisson(rate)
         authors = np.flatnonzero(adopted & (rng.random(adopted.size) < MESA_MENTION))
-        exposures = simulator.dynamics.sample_exposures(followers, authors, view, rng)
+        exposures = simulator.model.dynamics.sample_exposures(followers, authors, view, rng)
         p = 1.0 - (1.0 - MESA_PERSUASION) ** exposures
         adopted |= (~adopted) & (exposures > 0) & (rng.random(adopted.size) < p)
     return time.perf_counter() - t0
@@ -397,7 +399,7 @@ def mesa_baseline(size: int, steps: int, seed: int) -> dict[str, Any]:
     rate = rng.gamma(2.0, 0.5, size)
     graph = from_edges(*np.array(list(g.edges()), dtype=np.int64).T, size, directed=False,
                        description="mesa baseline")
-    view = simulator.dynamics.view_probability(graph.followers_count, 1.0, 0.25)
+    view = simulator.model.dynamics.view_probability(graph.followers_count, 1.0, 0.25)
     seeds = rng.random(size) < MESA_SEEDS
     t0 = time.perf_counter()
     model = CascadeModel(g, rate, view, seeds, seed)

@@ -12,10 +12,12 @@ Public API (see docs/reference/api.md)::
     result.comparison                                             # means with 95% CIs
 """
 
-from .experiment import ExperimentResult, compare, replicate_seed, run_once, sweep
-from .model import PerkCampaignModel, UserView
-from .scenario import Scenario, ScenarioError, load_scenario, scenario_from_text
-from .strategies import Strategy, register
+from simulator.experiment.plan import replicate_seed, run_once
+from simulator.experiment.runner import ExperimentResult, compare, sweep
+from simulator.model.campaign import PerkCampaignModel, UserView
+from simulator.model.strategies import Strategy, register
+from simulator.scenario.loader import load_scenario, scenario_from_text
+from simulator.scenario.schema import Scenario, ScenarioError
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
 """``python -m simulator`` is the ``perksim`` command."""
 
-from .cli import main
+from simulator.cli import main
 
 main()

@@ -17,14 +17,10 @@ import click
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .executors import EXECUTORS
-from .experiment import BASE_VARIANT, MIN_NONZERO, ExperimentResult, MemoryStore, plan, run_experiment
-from .graphs import EdgeListError
-from .library import bundled, resolve
-from .metrics import HEADLINE, METRICS
-from .plots import plot_run
-from .results import (
+from simulator import __version__
+from simulator.experiment.executors import EXECUTORS
+from simulator.experiment.plan import BASE_VARIANT, plan
+from simulator.experiment.results import (
     RESUME_KEYS,
     FolderBusy,
     FolderStore,
@@ -51,7 +47,13 @@ from .results import (
     write_json,
     write_yaml,
 )
-from .scenario import (
+from simulator.experiment.runner import ExperimentResult, MemoryStore, run_experiment
+from simulator.experiment.statistics import MIN_NONZERO
+from simulator.model.graphs import EdgeListError
+from simulator.model.metrics import HEADLINE, METRICS
+from simulator.scenario.library import bundled, resolve
+from simulator.scenario.loader import load_scenario, validate_document
+from simulator.scenario.schema import (
     MAX_REPLICATES,
     MAX_SEED,
     MAX_STEPS,
@@ -59,9 +61,8 @@ from .scenario import (
     Scenario,
     ScenarioError,
     json_schema,
-    load_scenario,
-    validate_document,
 )
+from simulator.views.plots import plot_run
 
 MAX_WORKERS = 1024  # worker processes of --workers (more is surely a typo)
 SUMMARY_METRICS = METRICS  # every metric of docs/model.md §8, in the order of steps.csv
@@ -275,10 +276,10 @@ def _output(out: Path, sc: Scenario, tasks: int, variants: int, experiment: bool
 
 def _memory(sc: Scenario, runs: int, replicates: int, variants: int = 1, executor: str = "serial",
             workers: int | None = None, scheduler: str | None = None, options: str = "") -> None:
-    """Exit 2 if the experiment's estimated peak memory (simulator.memory) exceeds this
+    """Exit 2 if the experiment's estimated peak memory (simulator.scenario.memory) exceeds this
     machine's allowance; above a GiB, say how much it will take (one line on stderr)."""
-    from . import memory
-    from .executors import available_cores
+    from simulator.experiment.executors import available_cores
+    from simulator.scenario import memory
 
     parallel = 1
     if executor == "dask" and scheduler:
@@ -534,7 +535,7 @@ def _work(kind: str, sc: Scenario, work: Work, replicates: int, variants: tuple[
 
 def _claims(sc: Scenario, result: ExperimentResult, kind: str) -> int:
     """Print the claims that apply to this experiment; return how many fail."""
-    from .claims import applies, check_claims, describe
+    from simulator.experiment.claims import applies, check_claims, describe
 
     checked = check_claims(sc, result.summary, sweep=kind == "sweep")
     other = [c for c in sc.claims if not applies(c, kind == "sweep")]
@@ -611,7 +612,7 @@ def plot(results_dir: Path) -> None:
     """(Re)draw the figures of a results folder from its tables."""
     if not (results_dir / "summary.csv").is_file():
         _bad_input(f"{results_dir} has no summary.csv: is it a results folder of perksim?")
-    from .plots import read_tables
+    from simulator.views.plots import read_tables
 
     try:
         tables = read_tables(results_dir)  # every table checked before anything is drawn
@@ -633,7 +634,7 @@ def plot(results_dir: Path) -> None:
                 type=click.Path(file_okay=False, exists=True, path_type=Path))
 def report(results_dirs: tuple[Path, ...]) -> None:
     """Write the teaching report (report.html, self-contained, and report.md) of results folders."""
-    from .report import load_folder
+    from simulator.views.report import load_folder
 
     for folder in results_dirs:
         if not (folder / "summary.csv").is_file() or not (folder / "manifest.json").is_file():
@@ -650,7 +651,7 @@ def report(results_dirs: tuple[Path, ...]) -> None:
 
 
 def _write_report(folder: Path) -> None:
-    from .report import write_report
+    from simulator.views.report import write_report
 
     try:
         html, md = write_report(folder)
@@ -671,7 +672,7 @@ def dashboard(scenario: Path | None, host: str, port: int) -> None:
     if scenario is not None:
         _load(scenario, [])
     try:
-        from .app import serve
+        from simulator.views.dashboard import serve
     except ImportError as exc:
         click.echo(f"error: the dashboard needs its extra: pip install 'perksim[dashboard]' ({exc})",
                    err=True)
@@ -693,8 +694,8 @@ def explain(results_dir: Path, user: int, brand: str, variant: str | None,
 
     Re-runs the user's replicate exactly (runs are reproducible) while watching the user.
     """
-    from .explain import ExplainError
-    from .explain import explain as explain_user
+    from simulator.views.explain import ExplainError
+    from simulator.views.explain import explain as explain_user
 
     try:
         story = explain_user(results_dir, user, brand, variant, replicate)
@@ -764,7 +765,7 @@ def check_model(quick: bool, markdown: Path | None, only: tuple[str, ...], worke
 
     Exit 0 if every judged row passes, 1 if any fails (each is printed on standard error).
     """
-    from . import validation as v
+    from simulator.experiment import validation as v
 
     unknown = [name for name in only if name not in v.BY_KEY]
     if unknown:

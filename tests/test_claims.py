@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from simulator import load_scenario, scenario_from_text
-from simulator.claims import applies, check_claims
-from simulator.experiment import run_experiment
-from simulator.library import bundled
-from simulator.scenario import ScenarioError
+from simulator.experiment.claims import applies, check_claims
+from simulator.experiment.runner import run_experiment
+from simulator.scenario.library import bundled
+from simulator.scenario.schema import ScenarioError
 
 BASE = """
 name: c

@@ -17,9 +17,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from simulator import results
 from simulator.cli import cli, format_comparison
-from simulator.scenario import Scenario, load_scenario
+from simulator.experiment import results
+from simulator.scenario.loader import load_scenario
+from simulator.scenario.schema import Scenario
 
 ROOT = Path(__file__).parents[1]
 KLOUT = ROOT / "tests" / "data" / "klout_pout_standalone.yaml"  # self-contained: tests edit its text
@@ -303,7 +304,7 @@ def test_failure_while_writing_leaves_no_partial_or_run_folder(tmp_path, monkeyp
             raise OSError("disk full (simulated)")
         real(frame, path)
 
-    monkeypatch.setattr("simulator.results.write_table", failing_write_table)
+    monkeypatch.setattr("simulator.experiment.results.write_table", failing_write_table)
     out = tmp_path / "out"
     result = run_small(out)
     assert calls["n"] == 2, "the simulated failure should have happened"

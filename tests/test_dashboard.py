@@ -1,4 +1,4 @@
-"""The classroom dashboard (simulator/app.py): headless under solara, then in a real browser.
+"""The classroom dashboard (simulator/views/dashboard.py): headless under solara, then in a real browser.
 
 The browser test serves the page with ``solara run`` on a free loopback port and drives
 Debian's chromium through Selenium and the system chromedriver (Selenium Manager never
@@ -25,7 +25,7 @@ solara = pytest.importorskip("solara", reason="the dashboard needs the 'dashboar
 import ipyvuetify as v  # noqa: E402
 import ipywidgets as widgets  # noqa: E402
 
-from simulator import app  # noqa: E402
+from simulator.views import dashboard as app  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

@@ -10,10 +10,10 @@ from pathlib import Path
 import click
 import pytest
 
-from simulator import strategies
 from simulator.cli import cli
-from simulator.metrics import METRICS
-from simulator.scenario import (
+from simulator.model import strategies
+from simulator.model.metrics import METRICS
+from simulator.scenario.schema import (
     Archetype,
     Behaviour,
     Campaign,

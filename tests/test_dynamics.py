@@ -1,4 +1,4 @@
-"""Behaviour rules of simulator/dynamics.py (MODEL.md §5.3–§5.6) and the pout checks of §7.
+"""Behaviour rules of simulator/model/dynamics.py (MODEL.md §5.3–§5.6) and the pout checks of §7.
 
 Kernels are tested directly (several with hypothesis, property-based); the pout rules are
 also checked in model runs.
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from simulator import PerkCampaignModel
-from simulator import dynamics as dyn
+from simulator.model import dynamics as dyn
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
 counts = st.integers(0, 50)

@@ -1,6 +1,6 @@
 """Executors under interruption: pool workers end with their parent (even after kill -9), and
 Ctrl-C stops a local pool or a local Dask cluster with the --resume command and no worker
-traceback (simulator/executors.py).
+traceback (simulator/experiment/executors.py).
 
 These start real ``perksim`` processes and their workers, so they take 10–30 s each: slow.
 """

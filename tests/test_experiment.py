@@ -21,7 +21,8 @@ from scipy import stats
 
 from simulator import compare, load_scenario, sweep
 from simulator.cli import cli
-from simulator.experiment import (
+from simulator.experiment.plan import plan, replicate_seed, run_once, sweep_points
+from simulator.experiment.statistics import (
     BOOTSTRAP_SEED,
     MIN_NONZERO,
     N_RESAMPLES,
@@ -30,13 +31,10 @@ from simulator.experiment import (
     comparison_table,
     interval_label,
     mean_interval,
-    plan,
     rarity,
-    replicate_seed,
-    run_once,
-    sweep_points,
 )
-from simulator.scenario import ScenarioError, scenario_from_text
+from simulator.scenario.loader import scenario_from_text
+from simulator.scenario.schema import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["population.size=300", "steps=20"]

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from simulator import PerkCampaignModel, load_scenario
 from simulator.cli import cli
-from simulator.explain import ExplainError, explain, sparkline
+from simulator.views.explain import ExplainError, explain, sparkline
 
 ROOT = Path(__file__).resolve().parents[1]
 

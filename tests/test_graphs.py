@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from simulator import graphs
-from simulator.graphs import EdgeListError, generate, graph_size, load_dataset, read_edgelist
-from simulator.scenario import (
+from simulator.model import graphs
+from simulator.model.graphs import EdgeListError, generate, graph_size, load_dataset, read_edgelist
+from simulator.scenario.schema import (
     BalancedTree,
     BarabasiAlbert,
     Dataset,

@@ -33,8 +33,9 @@ import pytest
 import yaml
 from annotated_types import Ge, Gt, Le, Lt
 
-from simulator import scenario as S
-from simulator.strategies import registry
+from simulator.model.strategies import registry
+from simulator.scenario import schema as S
+from simulator.scenario.loader import load_scenario, make_variant
 
 REPO = Path(__file__).resolve().parents[1]
 TIMEOUT = 10.0  # seconds per command; a hang fails the case
@@ -604,10 +605,10 @@ def test_relative_edge_list_paths_are_relative_to_the_scenario_file_everywhere(t
     cwd = Path.cwd()
     try:
         os.chdir(elsewhere)  # relative to the file, not to where perksim runs
-        sc = S.load_scenario(path)
+        sc = load_scenario(path)
         assert Path(sc.population.graph.path) == folder / "a.txt"
         for name in ("other", "whole"):
-            assert Path(S.make_variant(sc, name).population.graph.path) == folder / "b.txt"
+            assert Path(make_variant(sc, name).population.graph.path) == folder / "b.txt"
         assert sc.sweep.grid["population.graph.path"] == [str(folder / "a.txt"), str(folder / "b.txt")]
     finally:
         os.chdir(cwd)

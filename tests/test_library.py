@@ -11,11 +11,11 @@ import yaml
 from click.testing import CliRunner
 
 from simulator.cli import cli
-from simulator.experiment import run_once
-from simulator.library import bundled, resolve, scenarios_dir
-from simulator.loader import read_document
-from simulator.metrics import METRICS
-from simulator.scenario import json_schema, load_scenario, make_variant
+from simulator.experiment.plan import run_once
+from simulator.model.metrics import METRICS
+from simulator.scenario.library import bundled, resolve, scenarios_dir
+from simulator.scenario.loader import load_scenario, make_variant, read_document
+from simulator.scenario.schema import json_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {"klout_pout", "threshold_sweep", "wrong_city", "pick_up_the_phone", "exclusivity_value",

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import cli
-from simulator.loader import deep_merge
-from simulator.scenario import ScenarioError, load_scenario, make_variant, parse_field_path
+from simulator.scenario.loader import deep_merge, load_scenario, make_variant
+from simulator.scenario.schema import ScenarioError, parse_field_path
 
 BROKEN = Path(__file__).parent / "data" / "broken"
 

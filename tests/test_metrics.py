@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from simulator import PerkCampaignModel
-from simulator.metrics import BY_NAME, CATALOGUE, METRICS
+from simulator.model.metrics import BY_NAME, CATALOGUE, METRICS
 
 # The metric names of MODEL.md §6, copied from its table.
 SPEC_METRICS = [

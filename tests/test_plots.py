@@ -1,4 +1,4 @@
-"""Figures from result tables (simulator/plots.py): contents, colours, intervals, files.
+"""Figures from result tables (simulator/views/plots.py): contents, colours, intervals, files.
 
 Synthetic tables have the columns of the results-folder contract (docs/reference/results.md):
 ``steps`` = [point, params…,] variant, replicate, step, brand, METRICS…; ``summary`` = the
@@ -18,9 +18,11 @@ from matplotlib.colors import to_hex
 from matplotlib.container import ErrorbarContainer
 from scipy import stats
 
-from simulator import load_scenario, plots
-from simulator.experiment import bootstrap_bands, comparison_table, run_once
-from simulator.metrics import METRICS
+from simulator import load_scenario
+from simulator.experiment.plan import run_once
+from simulator.experiment.statistics import bootstrap_bands, comparison_table
+from simulator.model.metrics import METRICS
+from simulator.views import plots
 
 # NaN metrics (authenticity before any exposure, …) must be drawn without numpy warnings
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")

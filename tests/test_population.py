@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simulator import PerkCampaignModel
-from simulator.population import beta_around, exact_counts
+from simulator.model.population import beta_around, exact_counts
 
 HOMOPHILY = [0.0, 0.3, 0.6, 0.9]
 SEEDS = [0, 1, 2]

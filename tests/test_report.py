@@ -1,4 +1,4 @@
-"""The teaching report (simulator/report.py): real run/compare/sweep folders, self-contained
+"""The teaching report (simulator/views/report.py): real run/compare/sweep folders, self-contained
 HTML with every section, the Markdown twin, and readings generated from the numbers — which
 must change when the numbers change and never claim a winner the intervals do not support."""
 
@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from simulator import report
 from simulator.cli import cli
-from simulator.library import resolve
-from simulator.loader import load_scenario
-from simulator.report import reading, things_to_notice, write_report
+from simulator.scenario.library import resolve
+from simulator.scenario.loader import load_scenario
+from simulator.views import report
+from simulator.views.report import reading, things_to_notice, write_report
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = ["--set", "population.size=300", "--steps", "20"]
@@ -168,7 +168,7 @@ def test_report_draws_missing_figures_and_survives_failing_plots(folders, tmp_pa
         calls.append(Path(folder))
         raise RuntimeError("plots are being rewritten")
 
-    monkeypatch.setattr("simulator.plots.plot_run", broken)
+    monkeypatch.setattr("simulator.views.plots.plot_run", broken)
     html_path, md_path = write_report(copy)
     assert calls == [copy]
     assert "has no figures" in md_path.read_text(encoding="utf-8")

@@ -17,8 +17,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from simulator import PerkCampaignModel, experiment, load_scenario, replicate_seed
+from simulator import PerkCampaignModel, load_scenario, replicate_seed
 from simulator.cli import cli
+from simulator.experiment import plan
 
 ROOT = Path(__file__).parents[1]
 KLOUT = ROOT / "scenarios" / "klout_pout.yaml"
@@ -172,32 +173,32 @@ def test_global_random_state_neither_matters_nor_changes():
 @pytest.mark.parametrize("replicate", [0, 3])
 def test_run_once_equals_the_model_with_the_replicate_seed(replicate):
     sc = small_scenario()
-    result = experiment.run_once(sc, replicate=replicate)
-    model = run_model(sc, experiment.replicate_seed(sc.seed, replicate))
+    result = plan.run_once(sc, replicate=replicate)
+    model = run_model(sc, plan.replicate_seed(sc.seed, replicate))
     pd.testing.assert_frame_equal(result.steps, model.steps_frame())
     pd.testing.assert_frame_equal(result.summary, model.summary())
     pd.testing.assert_frame_equal(result.users, model.users_frame())
-    assert result.seed == experiment.describe_seed(experiment.replicate_seed(sc.seed, replicate))
+    assert result.seed == plan.describe_seed(plan.replicate_seed(sc.seed, replicate))
 
 
 def test_replicates_differ_from_each_other():
     sc = small_scenario()
-    r0, r1 = experiment.run_once(sc, replicate=0), experiment.run_once(sc, replicate=1)
+    r0, r1 = plan.run_once(sc, replicate=0), plan.run_once(sc, replicate=1)
     assert not r0.steps.equals(r1.steps)
 
 
 def test_replicate_seed_is_the_rth_child_of_the_master_seed_sequence():
     children = np.random.SeedSequence(2012).spawn(4)
     for r, child in enumerate(children):
-        seq = experiment.replicate_seed(2012, r)
+        seq = plan.replicate_seed(2012, r)
         assert np.array_equal(seq.generate_state(8), child.generate_state(8))
         assert seq.spawn_key == (r,)
 
 
 def test_describe_seed_lets_a_run_be_rebuilt():
-    seq = experiment.replicate_seed(2012, 2)
-    d = experiment.describe_seed(seq)
+    seq = plan.replicate_seed(2012, 2)
+    d = plan.describe_seed(seq)
     assert d["entropy"] == 2012 and d["spawn_key"] == [2]
     rebuilt = np.random.SeedSequence(d["entropy"], spawn_key=tuple(d["spawn_key"]))
     assert np.array_equal(rebuilt.generate_state(4), seq.generate_state(4))
-    assert list(d["streams"]) == list(experiment.STREAMS)
+    assert list(d["streams"]) == list(plan.STREAMS)

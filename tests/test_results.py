@@ -1,6 +1,6 @@
 """Results folders under concurrency: run ids that never collide, a lock per experiment folder,
 a final rename that never loses a finished experiment, left-overs of killed commands cleaned
-or reported, and tables and manifests read with located messages (simulator/results.py).
+or reported, and tables and manifests read with located messages (simulator/experiment/results.py).
 
 Commands run in subprocesses where two processes are the point; scenarios are tiny (100 users,
 5 steps) so each run takes well under a second after the ~4 s start of the interpreter.
@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from simulator import results
 from simulator.cli import cli
-from simulator.results import (
+from simulator.experiment import results
+from simulator.experiment.results import (
     LOCK_FILE,
     FolderBusy,
     FolderLock,
@@ -57,7 +57,7 @@ campaigns:
 FROZEN = """\
 import sys, time
 from datetime import UTC, datetime
-import simulator.cli as c, simulator.executors as x, simulator.results as r
+import simulator.cli as c, simulator.experiment.executors as x, simulator.experiment.results as r
 fixed = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 r.utc_now = c.utc_now = lambda: fixed
 slow = float(sys.argv.pop(1))

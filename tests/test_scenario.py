@@ -18,18 +18,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from simulator import scenario as scn
-from simulator import strategies
-from simulator.scenario import (
+from simulator.model import strategies
+from simulator.scenario import schema as scn
+from simulator.scenario.loader import load_scenario, scenario_from_text, validate_document
+from simulator.scenario.schema import (
     DEFAULT_ARCHETYPES,
     Behaviour,
     Processes,
     Scenario,
     ScenarioError,
     Score,
-    load_scenario,
-    scenario_from_text,
-    validate_document,
 )
 
 ROOT = Path(__file__).parents[1]

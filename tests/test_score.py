@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from simulator import PerkCampaignModel, scenario_from_text
-from simulator.scenario import ScoreCalibration, ScoreWeights
-from simulator.score import ScoreTracker, amplification, fit_score_map, raw_score
+from simulator.model.score import ScoreTracker, amplification, fit_score_map, raw_score
+from simulator.scenario.schema import ScoreCalibration, ScoreWeights
 
 # The default population (3,000 users; default graph, archetypes and score settings) with a
 # brand that gives no perks, so nothing but the score's own dynamics moves scores.

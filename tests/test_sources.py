@@ -1,12 +1,12 @@
-"""Every behavioural parameter states where its default comes from (simulator/sources.py)."""
+"""Every behavioural parameter states where its default comes from (simulator/scenario/sources.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from simulator import scenario as sc
-from simulator.sources import KINDS, SOURCES, default
-from simulator.strategies import registry
+from simulator.model.strategies import registry
+from simulator.scenario import schema as sc
+from simulator.scenario.sources import KINDS, SOURCES, default
 
 
 def behavioural_paths() -> list[str]:

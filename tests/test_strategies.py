@@ -14,8 +14,14 @@ import numpy as np
 import pytest
 
 from simulator import PerkCampaignModel, load_scenario, scenario_from_text
-from simulator import strategies as strat
-from simulator.strategies import Candidates, Strategy, StrategyParams, make_strategy, validate_params
+from simulator.model import strategies as strat
+from simulator.model.strategies import (
+    Candidates,
+    Strategy,
+    StrategyParams,
+    make_strategy,
+    validate_params,
+)
 
 KLOUT_POUT = Path(__file__).resolve().parents[1] / "scenarios" / "klout_pout.yaml"
 N = 400
@@ -220,7 +226,7 @@ class TestOutreach(StrategyContract):
 
     def test_budget_is_contacts_not_perks(self, strategy):
         assert strategy.budget(500) == 12
-        from simulator.scenario import PerkCost
+        from simulator.scenario.schema import PerkCost
 
         followers = np.arange(12)
         assert strategy.cost(followers, PerkCost(fixed=1000.0, per_follower=5.0)) == 12 * 40.0
@@ -287,7 +293,7 @@ def test_relevance_picks_recipients_with_higher_fit_than_score_threshold():
 
 def _null_coverage(model: PerkCampaignModel, k: int, draws: int, seed: int) -> np.ndarray:
     """coverage_ratio of uniformly random k-subsets of this model's users."""
-    from simulator.metrics import coverage_ratio
+    from simulator.model.metrics import coverage_ratio
 
     g = np.random.default_rng(seed)
     out = np.empty(draws)

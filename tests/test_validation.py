@@ -1,4 +1,4 @@
-"""perksim check-model (simulator/validation.py): the literature validation suite.
+"""perksim check-model (simulator/experiment/validation.py): the literature validation suite.
 
 docs/validation.md is the page ``perksim check-model --markdown docs/validation.md`` writes; its
 last block records the measured numbers, so the tests can check that the page is exactly what
@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 from scipy.stats import binomtest
 
-from simulator import validation as v
 from simulator.cli import cli
-from simulator.scenario import load_scenario
+from simulator.experiment import validation as v
+from simulator.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "validation.md"

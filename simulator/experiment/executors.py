@@ -1,6 +1,6 @@
 """Where tasks run: in this process, a local process pool, or a Dask cluster.
 
-Every executor calls the same pure function (:func:`simulator.experiment.run_task`) with
+Every executor calls the same pure function (:func:`simulator.experiment.plan.run_task`) with
 the same plain inputs, and results are assembled in task order, so tables are identical
 whichever executor ran them. Results are handed to ``on_result`` as each task finishes, so
 the caller can persist them at once (nothing is lost if the experiment is interrupted).
@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
-from .experiment import Task, run_task
+from simulator.experiment.plan import Task, run_task
 
 EXECUTORS = ("serial", "local", "dask")
 Payload = tuple[dict[str, Any], Task, bool]

@@ -1,7 +1,7 @@
 """Reading scenario files: YAML with positions, ``extends:``, overrides, variants, validation.
 
 The format itself (the typed sections and their ranges) is in :mod:`simulator.scenario`;
-this module turns files into validated :class:`~simulator.scenario.Scenario` objects and
+this module turns files into validated :class:`~simulator.scenario.schema.Scenario` objects and
 every problem into a located message: file, line, column, dotted field path, what is allowed.
 
 Reading is bounded before anything walks a document (:class:`ScenarioLoader`): a file is a
@@ -10,7 +10,7 @@ levels; a document holds at most ``MAX_VALUES`` values, an alias (``*name``) cou
 the values of its anchor each time it is used, and an alias cannot sit inside its own anchor;
 only the plain YAML types are read (tags such as ``!!python/object``, ``!!binary`` or
 ``!!set`` are refused, never run). Whatever the input, the only exception that leaves this
-module's entry points is :class:`~simulator.scenario.ScenarioError`.
+module's entry points is :class:`~simulator.scenario.schema.ScenarioError`.
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from . import strategies
-from .graphs import EdgeListError, read_edgelist, special_file_reason
-from .memory import population_problems
-from .metrics import BY_NAME
-from .scenario import (
+from simulator.model import strategies
+from simulator.model.graphs import EdgeListError, read_edgelist, special_file_reason
+from simulator.model.metrics import BY_NAME
+from simulator.model.population import NATIONAL
+from simulator.scenario.memory import population_problems
+from simulator.scenario.schema import (
     MAX_DEPTH,
-    NATIONAL,
     RENAMED,
     TOLERANCE,
     Campaign,

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .dynamics import ORIGIN_CAMPAIGN, ORIGIN_CHAIN
-from .dynamics import closeness as dyn_closeness
+from simulator.model.dynamics import ORIGIN_CAMPAIGN, ORIGIN_CHAIN
+from simulator.model.dynamics import closeness as dyn_closeness
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .model import Brand, PerkCampaignModel
+    from simulator.model.campaign import Brand, PerkCampaignModel
 
 NAN = float("nan")
 

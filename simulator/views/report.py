@@ -41,17 +41,17 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .experiment import (
+from simulator.experiment.statistics import (
     MIN_NONZERO,
     counts_events,
     differences_rare,
     interval_label,
     mean_interval,
 )
-from .metrics import BY_NAME, HEADLINE
-from .sources import SOURCES
+from simulator.model.metrics import BY_NAME, HEADLINE
+from simulator.scenario.sources import SOURCES
 
-# --- what the metrics mean and which way is better: the metric catalogue (simulator.metrics) ------
+# --- what the metrics mean and which way is better: the metric catalogue (simulator.model.metrics) ------
 
 KEY_METRICS = HEADLINE
 METRIC_WORDS = {m.name: m.words for m in BY_NAME.values()}
@@ -72,7 +72,7 @@ MODEL_SECTIONS = {  # key: (GitHub-style anchor of the heading in docs/model.md,
     "observation": ("8-observation", "§8 Observation (the metrics)"),
     "calibration": ("11-where-the-parameters-come-from", "§11 Where the parameters come from"),
 }
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def model_href(key: str, base: str = MODEL_DOC) -> str:
@@ -315,7 +315,7 @@ def paired_difference(summary: pd.DataFrame, metric: str, a: str, b: str, brand:
                       point: Any = None,
                       point_b: Any = None) -> tuple[float, float, float, int, bool]:
     """Mean, 95% interval, count of (a − b), replicate by replicate (common random numbers),
-    and whether the differences are too rare to judge (:func:`simulator.experiment.rarity`).
+    and whether the differences are too rare to judge (:func:`simulator.experiment.statistics.rarity`).
 
     ``a`` and ``b`` are variants; with ``point_b`` the two sides are sweep points instead
     (``a`` and ``b`` then name the same variant, or different ones).
@@ -939,7 +939,7 @@ def strategy_params(strategy: Any) -> dict[str, Any]:
     if not isinstance(strategy, dict):
         return {"kind": str(strategy)}
     try:
-        from .strategies import validate_params
+        from simulator.model.strategies import validate_params
 
         return validate_params(strategy).model_dump()
     except Exception:  # an unknown custom strategy: describe what is written
@@ -1097,7 +1097,7 @@ class Folder:
 def _read_csv(path: Path) -> pd.DataFrame | None:
     """A table of the folder, checked (``ResultsFolderError`` naming the file and line if it
     is damaged); ``None`` if absent or empty."""
-    from .results import read_table
+    from simulator.experiment.results import read_table
 
     return read_table(path)
 
@@ -1107,8 +1107,8 @@ def _document(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     scenario format and in its canonical form, so the report can rely on its structure."""
     from pydantic import ValidationError
 
-    from .results import ResultsFolderError
-    from .scenario import Scenario
+    from simulator.experiment.results import ResultsFolderError
+    from simulator.scenario.schema import Scenario
 
     if "resolved_scenario" in manifest:
         where, document = f"{folder / 'manifest.json'}: 'resolved_scenario'", manifest["resolved_scenario"]
@@ -1135,8 +1135,8 @@ def load_folder(folder: str | Path, draw: bool = True) -> Folder:
     """Read a results folder (drawing its figures first if it has none and ``draw``).
 
     Every file is checked as it is read: a damaged one raises
-    :class:`simulator.results.ResultsFolderError` naming the file (and line)."""
-    from .results import ResultsFolderError, read_manifest
+    :class:`simulator.experiment.results.ResultsFolderError` naming the file (and line)."""
+    from simulator.experiment.results import ResultsFolderError, read_manifest
 
     folder = Path(folder)
     manifest = read_manifest(folder) if (folder / "manifest.json").exists() else {}
@@ -1148,8 +1148,8 @@ def load_folder(folder: str | Path, draw: bool = True) -> Folder:
         if summary is None:
             raise ResultsFolderError(f"{folder} has neither comparison.csv nor summary.csv: "
                                      "is it a results folder of perksim?")
-        from .experiment import comparison_table
-        from .metrics import METRICS
+        from simulator.experiment.statistics import comparison_table
+        from simulator.model.metrics import METRICS
 
         comparison = comparison_table(summary, [m for m in METRICS if m in summary.columns])
     kind = manifest.get("kind") or ("sweep" if "point" in comparison.columns else
@@ -1157,7 +1157,7 @@ def load_folder(folder: str | Path, draw: bool = True) -> Folder:
     figures = figure_order((folder / "figures").glob("*.png"))
     if not figures and draw:
         try:
-            from .plots import plot_run
+            from simulator.views.plots import plot_run
 
             plot_run(folder)
         except Exception:  # a report without figures is better than no report
@@ -1169,7 +1169,7 @@ def load_folder(folder: str | Path, draw: bool = True) -> Folder:
 
 def variant_documents(f: Folder) -> dict[str, dict[str, Any]]:
     """The resolved document of each variant that ran (at the first sweep point)."""
-    from .experiment import Task, task_document
+    from simulator.experiment.plan import Task, task_document
 
     table = f.table
     params: tuple[tuple[str, Any], ...] = ()
@@ -1200,7 +1200,7 @@ def _plain(value: Any) -> Any:
 def scenario_reference(f: Folder) -> str:
     """How to name the scenario on the command line: the bundled name, the source file, or the
     folder's own scenario.yaml."""
-    from .library import scenarios_dir
+    from simulator.scenario.library import scenarios_dir
 
     source = f.manifest.get("source_file")
     if source:
@@ -1220,7 +1220,7 @@ def context_options(f: Folder) -> list[str]:
     if not source or not Path(source).is_file():
         return []
     try:
-        from .loader import load_scenario
+        from simulator.scenario.loader import load_scenario
 
         original = load_scenario(source, variant=f.manifest.get("variant") or None).to_document()
     except Exception:
@@ -1615,8 +1615,8 @@ def claims_checked(f: Folder) -> list[Any]:
     """The scenario's claims that apply to this folder, checked against its runs."""
     if not f.document.get("claims") or f.summary is None:
         return []
-    from .claims import check_claims
-    from .loader import validate_document
+    from simulator.experiment.claims import check_claims
+    from simulator.scenario.loader import validate_document
 
     try:
         scenario = validate_document(f.document, file=str(f.path / "scenario.yaml"),
@@ -2023,10 +2023,10 @@ def write_report(folder: str | Path, docs_base: str | None = None) -> tuple[Path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m simulator.report RESULTS_DIR...``: write the report of each folder."""
+    """``python -m simulator.views.report RESULTS_DIR...``: write the report of each folder."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m simulator.report", description=(
+    parser = argparse.ArgumentParser(prog="python -m simulator.views.report", description=(
         "Write report.html (self-contained) and report.md into perksim results folders."))
     parser.add_argument("folders", nargs="+", type=Path, metavar="RESULTS_DIR")
     args = parser.parse_args(argv)
@@ -2036,7 +2036,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"skipped {folder}: no summary.csv, not a results folder of perksim",
                   file=sys.stderr)
             continue
-        from .results import ResultsFolderError
+        from simulator.experiment.results import ResultsFolderError
 
         try:
             paths = write_report(folder)

@@ -182,8 +182,8 @@ def source(path: str) -> Source:
 
 def default(path: str) -> str:
     """The default of a parameter, as the documentation shows it."""
-    from . import scenario as sc
-    from .strategies import registry
+    from simulator.model.strategies import registry
+    from simulator.scenario import schema as sc
 
     parts = path.split(".")
     if parts[0] == "strategy":

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .scenario import MAX_USERS
+from simulator.scenario.schema import MAX_USERS
 
 LIMIT_SHARE = 0.8  # a run may use this share of the machine's physical memory
 NOTICE_BYTES = 2**30  # perksim run says how much memory a run will take above this
@@ -66,7 +66,7 @@ WINDOW = 4  # recent posts, per user and step of the score window that is filled
 STEP_ROW = 2_550  # per-step records (one per step and brand): records, frame and text
 RUN_FIXED = 17 * 2**20  # figures and text buffers
 NETWORK_FIGURE = 5 * 2**20  # the network picture, drawn for at most NETWORK_USERS users
-NETWORK_USERS = 3_000  # simulator.experiment.NETWORK_MAX_USERS
+NETWORK_USERS = 3_000  # simulator.experiment.plan.NETWORK_MAX_USERS
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def graph_size(spec: Any, size: int, read_files: bool = True) -> GraphSize | Non
     if kind == "edgelist":
         if not read_files:
             return None
-        from .graphs import read_edgelist
+        from simulator.model.graphs import read_edgelist
 
         try:
             g = read_edgelist(Path(spec.path).expanduser(), directed=spec.directed)
@@ -222,7 +222,7 @@ def estimate(population: Any, campaigns: int = 1, steps: int = 60, window: int =
 
 
 def scenario_estimate(scenario: Any, read_files: bool = True) -> Estimate | None:
-    """:func:`estimate` of one run of a whole :class:`~simulator.scenario.Scenario`."""
+    """:func:`estimate` of one run of a whole :class:`~simulator.scenario.schema.Scenario`."""
     return estimate(scenario.population, len(scenario.campaigns), scenario.steps,
                     scenario.score.window, scenario.score.warmup, read_files)
 

@@ -37,7 +37,7 @@ DATASETS = {
 
 
 # Bounds of an edge list (docs/reference/scenario.md, "Edge-list files")
-MAX_EDGES = 10_000_000  # edge lines: 2,000,000 users (simulator.scenario.MAX_USERS) × mean degree 10
+MAX_EDGES = 10_000_000  # edge lines: 2,000,000 users (simulator.scenario.schema.MAX_USERS) × mean degree 10
 MAX_LINE_CHARS = 4_096  # characters of one line
 MAX_TEXT_CHARS = 2**30  # characters of the whole (decompressed) file
 MAX_ID = 2**63 - 1  # user ids are non-negative 64-bit integers

@@ -11,7 +11,7 @@ import yaml
 
 def scenarios_dir() -> Path | None:
     """The bundled scenarios: beside the package in a checkout, else the installed copy."""
-    for candidate in (Path(__file__).resolve().parents[1] / "scenarios",
+    for candidate in (Path(__file__).resolve().parents[2] / "scenarios",
                       Path(sys.prefix) / "share" / "perksim" / "scenarios"):
         if candidate.is_dir() and any(candidate.glob("*.yaml")):
             return candidate

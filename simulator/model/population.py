@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
-from .graphs import Graph
-from .scenario import Population as PopulationSpec
+from simulator.model.graphs import Graph
+
+if TYPE_CHECKING:  # the model reads a validated scenario; it never imports the scenario layer
+    from simulator.scenario.schema import Population as PopulationSpec
+
+NATIONAL = "national"  # the region of a campaign with no region: everyone is in it
 
 
 @dataclass

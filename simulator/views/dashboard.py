@@ -12,7 +12,7 @@ to its first campaign as overrides, and the campaign starting early (day 3) so s
 happens within a few clicks. The network layout is computed once per graph (networkx spring
 layout, fixed seed) and cached; it is never recomputed on a redraw.
 
-Start it with ``perksim dashboard`` or :func:`serve`; ``solara run simulator.app:page`` works
+Start it with ``perksim dashboard`` or :func:`serve`; ``solara run simulator.views.dashboard:page`` works
 too. Importing this module only defines the page: no model is built until a browser connects.
 """
 
@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 import solara
 
-from .library import resolve, scenarios_dir
-from .loader import load_scenario
-from .model import PerkCampaignModel
-from .scenario import Scenario
-from .strategies import registry
+from simulator.model.campaign import PerkCampaignModel
+from simulator.model.strategies import registry
+from simulator.scenario.library import resolve, scenarios_dir
+from simulator.scenario.loader import load_scenario
+from simulator.scenario.schema import Scenario
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -507,7 +507,7 @@ def fetch_frontend_assets(cache_dir: Path | None = None, npm: str = "npm") -> li
 
 def server_command(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
     """The ``solara run`` command line that serves :data:`page`."""
-    return [sys.executable, "-m", "solara", "run", "simulator.app:page", "--host", host,
+    return [sys.executable, "-m", "solara", "run", "simulator.views.dashboard:page", "--host", host,
             "--port", str(port), "--production"]
 
 

@@ -3,10 +3,10 @@
 A finding is code, not prose: each claim names a metric, the variants it is about and what it
 says of them; :func:`check_claims` decides from a ``summary`` table (one row per run) whether
 it holds. Differences are paired by replicate (and brand and sweep point) and judged with the
-bootstrap interval used everywhere else (:func:`simulator.experiment.mean_interval`); a
-difference that rests on too few events (:func:`simulator.experiment.differences_rare`)
+bootstrap interval used everywhere else (:func:`simulator.experiment.statistics.mean_interval`); a
+difference that rests on too few events (:func:`simulator.experiment.statistics.differences_rare`)
 supports no ``better``/``higher``/``lower`` claim, and ``rare`` claims that a metric is too
-rare to compare (:func:`simulator.experiment.rarity`).
+rare to compare (:func:`simulator.experiment.statistics.rarity`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .experiment import counts_events, differences_rare, interval_label, mean_interval, rarity
-from .loader import grid_key
-from .metrics import BY_NAME
-from .scenario import Claim, Scenario
+from simulator.experiment.statistics import (
+    counts_events,
+    differences_rare,
+    interval_label,
+    mean_interval,
+    rarity,
+)
+from simulator.model.metrics import BY_NAME
+from simulator.scenario.loader import grid_key
+from simulator.scenario.schema import Claim, Scenario
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from . import dynamics as dyn
-from . import metrics
-from .dynamics import (
+from simulator.model import dynamics as dyn
+from simulator.model import metrics
+from simulator.model.dynamics import (
     CAUSE_ORIGIN,
     ORIGIN_CAMPAIGN,
     ORIGIN_CHAIN,
@@ -26,11 +26,13 @@ from .dynamics import (
     ORIGINS,
     POUT_SOURCES,
 )
-from .graphs import Graph, generate
-from .population import Population, build_population
-from .scenario import NATIONAL, Campaign, Scenario
-from .score import ScoreMap, ScoreTracker, fit_score_map
-from .strategies import Candidates, Strategy, make_strategy
+from simulator.model.graphs import Graph, generate
+from simulator.model.population import NATIONAL, Population, build_population
+
+if TYPE_CHECKING:  # the model reads a validated scenario; it never imports the scenario layer
+    from simulator.scenario.schema import Campaign, Scenario
+from simulator.model.score import ScoreMap, ScoreTracker, fit_score_map
+from simulator.model.strategies import Candidates, Strategy, make_strategy
 
 EMPTY = np.empty(0, dtype=np.int64)
 

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .scenario import Scenario
+from simulator.scenario.schema import Scenario
 
 try:  # POSIX advisory locks; elsewhere a lock is judged by its owner's pid
     import fcntl
@@ -482,8 +482,8 @@ def estimate_output_bytes(scenario: Scenario, tasks: int, variants: int, *, expe
     """A generous estimate of the disk space a results folder needs while it is written:
     the tables (twice for compare/sweep, whose runs are also saved one by one), the figures,
     the report and a margin."""
-    from .experiment import NETWORK_MAX_USERS
-    from .metrics import METRICS
+    from simulator.experiment.plan import NETWORK_MAX_USERS
+    from simulator.model.metrics import METRICS
 
     users = _users(scenario)
     brands = max(1, len(scenario.campaigns))
@@ -722,7 +722,7 @@ TEXT_COLUMNS = {"variant": str, "brand": str, "metric": str, "run": str, "error"
 
 
 def _numeric_columns(kind: str, frame: pd.DataFrame) -> list[str]:
-    from .metrics import METRICS
+    from simulator.model.metrics import METRICS
 
     cols: set[str] = set(WHOLE_COLUMNS) | NUMERIC_COLUMNS.get(kind, set())
     if kind in ("steps", "summary"):

@@ -1,7 +1,7 @@
 """The scenario format: typed, validated sections with ranges and defaults.
 
 Reading files (YAML with positions, ``extends:``, overrides, variants and located error
-messages) is in :mod:`simulator.loader`; its public functions are re-exported here.
+messages) is in :mod:`simulator.scenario.loader`; :mod:`simulator.scenario` exports both.
 See ``docs/reference/scenario.md`` for the format, field by field.
 """
 
@@ -14,11 +14,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from . import strategies
+from simulator.model import strategies
+from simulator.model.population import NATIONAL
 
-NATIONAL = "national"
 TOLERANCE = 1e-3  # shares must sum to 1 within this
-MAX_USERS = 2_000_000  # a hard ceiling; memory is estimated below it (simulator.memory)
+MAX_USERS = 2_000_000  # a hard ceiling; memory is estimated below it (simulator.scenario.memory)
 MAX_STEPS = 100_000  # steps of a run; also the ceiling of start and wave_every
 MAX_REPLICATES = 100_000  # replicates per variant (the command line's --replicates too)
 MAX_SEED = 2**63 - 1  # seeds are non-negative 64-bit integers
@@ -537,15 +537,7 @@ def json_schema() -> dict[str, Any]:
     return schema
 
 
-# The file-reading half, re-exported so ``from simulator.scenario import load_scenario`` works.
-from .loader import (  # noqa: E402
-    load_scenario,
-    make_variant,
-    scenario_from_text,
-    validate_document,
-)
-
 __all__ = [
     "Campaign", "Population", "Problem", "Scenario", "ScenarioError", "dotted", "json_schema",
-    "load_scenario", "make_variant", "parse_field_path", "scenario_from_text", "validate_document",
+    "parse_field_path",
 ]

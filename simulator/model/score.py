@@ -9,11 +9,13 @@ inflation (gaming, §5.6) visible.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import ndtri
 
-from .scenario import ScoreCalibration, ScoreWeights
+if TYPE_CHECKING:  # the model reads a validated scenario; it never imports the scenario layer
+    from simulator.scenario.schema import ScoreCalibration, ScoreWeights
 
 AMPLIFICATION_FLOOR = 0.1  # posts per step added to the denominator so silence is not division by 0
 

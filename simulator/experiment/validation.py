@@ -41,13 +41,21 @@ import scipy.sparse as sp
 from scipy import stats
 from scipy.sparse.csgraph import breadth_first_order, shortest_path
 
-from .dynamics import ORIGIN_CAMPAIGN, ORIGIN_CHAIN
-from .experiment import replicate_seed
-from .graphs import generate
-from .library import scenarios_dir
-from .model import PerkCampaignModel
-from .results import atomic_folder, file_hash, package_versions, utc_now, write_json, write_table
-from .scenario import Scenario, load_scenario
+from simulator.experiment.plan import replicate_seed
+from simulator.experiment.results import (
+    atomic_folder,
+    file_hash,
+    package_versions,
+    utc_now,
+    write_json,
+    write_table,
+)
+from simulator.model.campaign import PerkCampaignModel
+from simulator.model.dynamics import ORIGIN_CAMPAIGN, ORIGIN_CHAIN
+from simulator.model.graphs import generate
+from simulator.scenario.library import scenarios_dir
+from simulator.scenario.loader import load_scenario
+from simulator.scenario.schema import Scenario
 
 COMMAND = "perksim check-model --markdown docs/validation.md"
 SELECT_STREAM = 2**31 - 2  # spawn key of the streams that draw seeds and live edges

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .experiment import Task, replicate_seed, task_document
-from .loader import validate_document
-from .model import PerkCampaignModel
-from .scenario import ScenarioError
+from simulator.experiment.plan import Task, replicate_seed, task_document
+from simulator.model.campaign import PerkCampaignModel
+from simulator.scenario.loader import validate_document
+from simulator.scenario.schema import ScenarioError
 
 SPARK = " ▁▂▃▄▅▆▇█"
 
@@ -189,7 +189,7 @@ CHECKED_METRICS = ("reach", "engaged_reach", "perks_given", "adopters")  # compa
 def _read_tables(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     """The manifest and summary.csv, checked: a missing or damaged file is an ExplainError
     naming the file (and line)."""
-    from .results import ResultsFolderError, read_manifest, read_table
+    from simulator.experiment.results import ResultsFolderError, read_manifest, read_table
 
     if folder.name.endswith(".partial"):
         raise ExplainError(f"{folder} is not a complete results folder: the experiment is "

@@ -4,7 +4,7 @@ Each strategy is a small class with a ``Params`` model (its scenario parameters,
 ranges and defaults — unknown parameters are errors) and an ``allocate`` method that sees
 only what a brand could see: public scores, follower counts, regions and what users post
 about (never their true interests). Third parties add strategies with the
-``simulator.strategies`` entry point (see docs/howto/custom-strategy.md).
+``simulator.model.strategies`` entry point (see docs/howto/custom-strategy.md).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Candidates:
         return self.observed_relevance if self.observed_topic is None else self.observed_topic
 
 
-MAX_COST = 1e12  # as simulator.scenario.MAX_COST (which imports this module)
+MAX_COST = 1e12  # as simulator.scenario.schema.MAX_COST (which imports this module)
 
 
 class StrategyParams(BaseModel):

@@ -12,7 +12,7 @@ Conventions shared by all figures:
   table (:func:`variant_styles`; one place decides it).
 - Means are over replicates; intervals are 95% bootstrap intervals of the mean across
   replicates, the intervals of ``comparison.csv`` (:func:`interval_table`, :func:`band_table`;
-  BCa, see :func:`simulator.experiment.bootstrap_interval`), asymmetric and never outside the
+  BCa, see :func:`simulator.experiment.statistics.bootstrap_interval`), asymmetric and never outside the
   values' range, absent when only one replicate defines the value. NaN metrics (e.g.
   ``authenticity`` before any exposure) are left out of means and counts, never drawn as 0.
 - Figures are standalone ``Figure`` objects rendered with Agg: importing this module does not
@@ -41,8 +41,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .experiment import bootstrap_bands, bootstrap_interval, interval_label
-from .metrics import CATALOGUE, METRICS
+from simulator.experiment.statistics import bootstrap_bands, bootstrap_interval, interval_label
+from simulator.model.metrics import CATALOGUE, METRICS
 
 # Okabe & Ito (2008): distinguishable with the common forms of colour blindness; yellow and
 # black last (yellow is faint on white, black is kept for annotations)
@@ -133,7 +133,7 @@ def sweep_params(table: pd.DataFrame) -> list[str]:
 def interval_table(frame: pd.DataFrame, by: Sequence[str], value: str,
                    confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Mean of ``value`` per group with its bootstrap interval — the interval of
-    ``comparison.csv`` (:func:`simulator.experiment.bootstrap_interval`, seeded by the same
+    ``comparison.csv`` (:func:`simulator.experiment.statistics.bootstrap_interval`, seeded by the same
     labels, so a group that is a row of ``comparison.csv`` gets the same interval).
 
     Returns the ``by`` columns plus ``mean``, ``n`` (defined values), ``low`` and ``high``
@@ -173,7 +173,7 @@ def band_table(frame: pd.DataFrame, by: Sequence[str], value: str, along: str = 
                confidence: float = CONFIDENCE) -> pd.DataFrame:
     """Like :func:`interval_table` for time series: per group of ``by`` and value of ``along``,
     the mean of ``value`` over the replicates and its bootstrap interval, computed for all
-    values of ``along`` at once (:func:`simulator.experiment.bootstrap_bands`)."""
+    values of ``along`` at once (:func:`simulator.experiment.statistics.bootstrap_bands`)."""
     out = []
     for keys, part in frame.groupby(list(by), sort=False, dropna=False):
         matrix = part.pivot(index="replicate", columns=along, values=value).astype(float)
@@ -707,7 +707,7 @@ def save(fig: Figure, folder: Path, stem: str) -> list[Path]:
 def _read(path: Path) -> pd.DataFrame | None:
     """A table of a results folder, checked (``ResultsFolderError`` with the file and line if
     it is damaged); ``None`` if it is absent."""
-    from .results import read_table
+    from simulator.experiment.results import read_table
 
     return read_table(path)
 
@@ -726,7 +726,7 @@ def read_tables(folder: str | Path) -> Tables:
     """Read and check every table the figures need, before anything is drawn: a damaged
     table, or users and edges that do not fit together, raise ``ResultsFolderError`` naming
     the file and line."""
-    from .results import ResultsFolderError
+    from simulator.experiment.results import ResultsFolderError
 
     folder = Path(folder)
     tables = Tables(*(_read(folder / f"{name}.csv") for name in ("steps", "summary", "users", "edges")))

@@ -1,0 +1,17 @@
+"""The experiment layer: many seeded runs of a scenario, turned into tables.
+
+It builds on the scenario and model layers; nothing here draws or writes prose.
+
+- :mod:`~simulator.experiment.plan` — seeds, variants, sweep points, tasks, one run
+- :mod:`~simulator.experiment.executors` — serial, process pool and Dask executors
+- :mod:`~simulator.experiment.runner` — :func:`compare` and :func:`sweep`: tasks → tables
+- :mod:`~simulator.experiment.statistics` — bootstrap intervals, rarity, the comparison table
+- :mod:`~simulator.experiment.results` — the results folder: written atomically, read back
+- :mod:`~simulator.experiment.claims` — a scenario's claims checked against its tables
+- :mod:`~simulator.experiment.validation` — ``perksim check-model``: the model's own checks
+"""
+
+from simulator.experiment.plan import replicate_seed, run_once
+from simulator.experiment.runner import ExperimentResult, compare, run_experiment, sweep
+
+__all__ = ["ExperimentResult", "compare", "replicate_seed", "run_experiment", "run_once", "sweep"]

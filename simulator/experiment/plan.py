@@ -1,0 +1,224 @@
+"""Planning and running single tasks: seeds, variants, sweep points, and one run.
+
+Seeds: replicate ``r`` of a scenario with master seed ``S`` runs with
+``numpy.random.SeedSequence(S, spawn_key=(r,))`` — the ``r``-th child of ``SeedSequence(S)``.
+Every variant and every sweep point reuses the same replicate seeds (common random
+numbers), so the difference between two strategies in replicate ``r`` is paired.
+
+A task is (sweep point, variant, replicate). Tasks are pure functions of the resolved
+scenario document and the task, so they give identical results whichever executor runs
+them (:mod:`simulator.experiment.executors`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from simulator.model.campaign import PerkCampaignModel
+from simulator.scenario.schema import Scenario, parse_field_path
+
+STREAMS = ("graph", "population", "dynamics")  # the model's spawned streams, in order
+SWEEP_STREAM = 2**31 - 1  # spawn key of the stream that draws Latin-hypercube samples
+BASE_VARIANT = "base"
+NETWORK_MAX_USERS = 3000  # edges.csv (for the network picture) only for graphs this small
+
+
+def replicate_seed(seed: int, replicate: int) -> np.random.SeedSequence:
+    """The seed sequence of replicate ``replicate`` (0-based) under master seed ``seed``."""
+    return np.random.SeedSequence(seed, spawn_key=(replicate,))
+
+
+def describe_seed(seq: np.random.SeedSequence) -> dict[str, Any]:
+    """How to rebuild a run's streams: entropy, spawn key, and each stream's spawn key."""
+    return {
+        "entropy": int(seq.entropy),
+        "spawn_key": list(seq.spawn_key),
+        "streams": {name: [*seq.spawn_key, i] for i, name in enumerate(STREAMS)},
+    }
+
+
+# --- single runs --------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    """One finished run: the model and its tidy tables."""
+
+    model: PerkCampaignModel
+    seed: dict[str, Any]
+
+    @property
+    def steps(self) -> pd.DataFrame:
+        return self.model.steps_frame()
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.model.summary()
+
+    @property
+    def users(self) -> pd.DataFrame:
+        return self.model.users_frame()
+
+
+def run_once(scenario: Scenario, replicate: int = 0,
+             progress: Callable[[int, int], Any] | None = None) -> RunResult:
+    """Build and run one replicate of ``scenario`` to its last step."""
+    seq = replicate_seed(scenario.seed, replicate)
+    model = PerkCampaignModel(scenario, rng=seq)
+    model.run(progress=progress)
+    return RunResult(model=model, seed=describe_seed(seq))
+
+
+# --- planning -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run of an experiment: a sweep point (or none), a variant and a replicate."""
+
+    index: int
+    variant: str
+    replicate: int
+    point: int | None = None
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def key(self) -> str:
+        head = "" if self.point is None else f"p{self.point:04d}-"
+        return f"{head}{self.variant}-r{self.replicate:04d}"
+
+    def labels(self) -> dict[str, Any]:
+        """The columns that identify this run in the tidy tables."""
+        out: dict[str, Any] = {}
+        if self.point is not None:
+            out["point"] = self.point
+            out.update(dict(self.params))
+        out["variant"] = self.variant
+        out["replicate"] = self.replicate
+        return out
+
+
+def variant_names(scenario: Scenario, only: list[str] | None = None,
+                  base_label: str = BASE_VARIANT) -> list[str]:
+    """The variants to run: the scenario's (or ``only`` those), else one called ``base_label``."""
+    names = list(scenario.variants) or [base_label]
+    if only:
+        unknown = [v for v in only if v not in scenario.variants]
+        if unknown:
+            raise KeyError(f"no variant {unknown[0]!r}; variants: {', '.join(names)}")
+        names = list(only)
+    return names
+
+
+def sweep_points(scenario: Scenario) -> list[dict[str, Any]]:
+    """The sweep's points: grid product × Latin-hypercube samples (seeded, reproducible)."""
+    sw = scenario.sweep
+    if sw is None or (not sw.grid and not (sw.samples and sw.ranges)):
+        return []
+    grid_keys = list(sw.grid)
+    grid = [dict(zip(grid_keys, combo, strict=True))
+            for combo in itertools.product(*(sw.grid[k] for k in grid_keys))] or [{}]
+    if not (sw.samples and sw.ranges):
+        return grid
+    keys = list(sw.ranges)
+    lo = np.array([sw.ranges[k][0] for k in keys], dtype=float)
+    hi = np.array([sw.ranges[k][1] for k in keys], dtype=float)
+    rng = np.random.default_rng(np.random.SeedSequence(scenario.seed, spawn_key=(SWEEP_STREAM,)))
+    unit = stats.qmc.LatinHypercube(d=len(keys), rng=rng).random(sw.samples)
+    values = lo + unit * (hi - lo)
+    samples = []
+    for row in values:
+        point: dict[str, Any] = {}
+        for k, v in zip(keys, row, strict=True):
+            a, b = sw.ranges[k]
+            point[k] = round(float(v)) if isinstance(a, int) and isinstance(b, int) else float(v)
+        samples.append(point)
+    return [{**g, **s} for g in grid for s in samples]
+
+
+def plan(scenario: Scenario, replicates: int | None = None, variants: list[str] | None = None,
+         sweep: bool = False, replicate_ids: list[int] | None = None,
+         base_label: str = BASE_VARIANT) -> list[Task]:
+    """Every task of an experiment, in the order the tables list them.
+
+    ``replicate_ids`` runs just those replicates (to reproduce one run alone).
+    """
+    reps = replicate_ids if replicate_ids is not None else \
+        range(replicates if replicates is not None else scenario.replicates)
+    names = variant_names(scenario, variants, base_label)
+    tasks: list[Task] = []
+    if sweep:
+        points = sweep_points(scenario)
+        if not points:
+            raise ValueError(f"scenario {scenario.name!r} has no sweep: section")
+        for p, point in enumerate(points):
+            for v in names:
+                for r in reps:
+                    tasks.append(Task(len(tasks), v, r, p, tuple(point.items())))
+    else:
+        for v in names:
+            for r in reps:
+                tasks.append(Task(len(tasks), v, r))
+    return tasks
+
+
+def task_document(document: dict[str, Any], task: Task, variants: dict[str, dict[str, Any]]) -> dict:
+    """The scenario document a task runs: the variant's changes, then the sweep point's."""
+    from simulator.scenario.loader import apply_override, variant_document
+
+    doc = variant_document(document, variants.get(task.variant, {}))
+    for key, value in task.params:
+        apply_override(doc, parse_field_path(key), value)
+    return doc
+
+
+# --- running one task (in any process) ------------------------------------------------------------
+
+
+def run_task(document: dict[str, Any], task: Task, keep_users: bool) -> dict[str, Any]:
+    """Run one task; never raises — failures come back as ``{"error": traceback}``.
+
+    Takes and returns only plain, picklable data, so it runs the same in this process, a
+    process pool or on a Dask worker.
+    """
+    from simulator.scenario.loader import validate_document
+
+    try:
+        doc = task_document(document, task, document.get("variants") or {})
+        scenario = validate_document(doc, file=f"<{task.key}>", check_variants=False)
+        result = run_once(scenario, replicate=task.replicate)
+        labels = task.labels()
+        out: dict[str, Any] = {
+            "key": task.key,
+            "steps": _label(result.steps, labels),
+            "summary": _label(result.summary, labels),
+            "seed": result.seed,
+            "facts": {"users": result.model.n, "graph": result.model.graph.description,
+                      "follows": result.model.graph.edges,
+                      "assortativity": result.model.population.assortativity},
+        }
+        if keep_users:
+            users = result.users
+            users.insert(0, "variant", task.variant)
+            out["users"] = users
+            if result.model.n <= NETWORK_MAX_USERS:
+                coo = result.model.graph.followers.tocoo()
+                out["edges"] = pd.DataFrame({"author": coo.row, "follower": coo.col})
+        return out
+    except Exception:  # a failing run is recorded, not fatal to the experiment
+        return {"key": task.key, "error": traceback.format_exc()}
+
+
+def _label(frame: pd.DataFrame, labels: dict[str, Any]) -> pd.DataFrame:
+    frame = frame.copy()
+    for i, (name, value) in enumerate(labels.items()):
+        frame.insert(i, name, value)
+    return frame

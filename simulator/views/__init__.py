@@ -1,0 +1,11 @@
+"""The view layer: figures, the report, explanations and the dashboard, made from tables.
+
+Top layer under the command line: it reads experiments (:mod:`simulator.experiment`) and
+scenarios, and nothing below imports it. Modules are imported where used (the dashboard needs
+solara, which the rest does not).
+
+- :mod:`~simulator.views.plots` — the figures
+- :mod:`~simulator.views.report` — the HTML/Markdown report of a results folder
+- :mod:`~simulator.views.explain` — why one user got a perk or pouted
+- :mod:`~simulator.views.dashboard` — the solara dashboard
+"""
