@@ -84,3 +84,21 @@ def test_every_command_and_option_is_in_the_cli_reference():
         for param in command.params:
             if isinstance(param, click.Option):
                 assert any(opt in ref for opt in param.opts), f"{name} {param.opts}"
+
+
+PAGES = [*sorted(DOCS.rglob("*.md")), DOCS.parent / "README.md"]
+LINK = re.compile(r"\]\(([^)\s#]+\.(?:md|png|svg|yaml|py|json))(?:#[^)]*)?\)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS.parent)))
+def test_relative_links_point_to_files_that_exist(page: Path) -> None:
+    missing = [target for target in LINK.findall(page.read_text(encoding="utf-8"))
+               if "://" not in target and not (page.parent / target).exists()]
+    assert not missing, f"{page.name} links to missing files: {missing}"
+
+
+def test_every_docs_page_is_reachable_from_the_index() -> None:
+    index = text("index.md")
+    pages = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")} - {"index.md"}
+    unlinked = sorted(p for p in pages if f"]({p}" not in index)
+    assert not unlinked, f"docs pages not linked from docs/index.md: {unlinked}"
