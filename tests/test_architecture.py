@@ -24,8 +24,6 @@ LONG_FILES: dict[str, str] = {
     "simulator.scenario.loader": "debt: the bounded YAML reader (positions, aliases, tags) is "
                                  "to move into a module of its own",
     # debts of the redesign (issue 10), in the order they are to be split:
-    "simulator.views.report": "debt: to split into a report package (loading, readings, "
-                              "notices, suggestions, sections, rendering)",
     "simulator.cli": "debt: the results-folder workflow is to move into the Results API",
     "simulator.experiment.results": "debt: writing and reading the folder are to be one "
                                     "Results object, the locking in a module of its own",

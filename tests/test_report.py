@@ -1,4 +1,4 @@
-"""The teaching report (simulator/views/report.py): real run/compare/sweep folders, self-contained
+"""The teaching report (simulator/views/report/): real run/compare/sweep folders, self-contained
 HTML with every section, the Markdown twin, and readings generated from the numbers — which
 must change when the numbers change and never claim a winner the intervals do not support."""
 
@@ -344,10 +344,11 @@ def test_things_to_notice_follow_the_numbers() -> None:
     assert not any("lottery" in n.lower() for n in notes)
 
 
-def test_module_entry_point_writes_the_report(folders, capsys) -> None:
-    assert report.main([str(folders["run"])]) == 0
-    printed = capsys.readouterr().out.split()
-    assert printed == [str(folders["run"] / "report.html"), str(folders["run"] / "report.md")]
+def test_perksim_report_writes_the_report(folders) -> None:
+    result = CliRunner().invoke(cli, ["report", str(folders["run"])])
+    assert result.exit_code == 0, result.output
+    assert result.output.split() == ["report:", str(folders["run"] / "report.html"),
+                                     "markdown:", str(folders["run"] / "report.md")]
 
 
 # --- metrics too rare to compare ------------------------------------------------------------------

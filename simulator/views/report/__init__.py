@@ -1,0 +1,107 @@
+"""Teaching reports of results folders: ``report.html`` (self-contained) and ``report.md``.
+
+``write_report(folder)`` reads a results folder of ``perksim run``, ``compare`` or ``sweep``
+(``manifest.json``, ``comparison.csv``, ``summary.csv``, ``users.csv``, ``figures/*.png``) and
+writes a class handout in eight parts: the question and the scenario in plain words; what was
+compared and how; the figures; a reading of the numbers; things to notice; things to try;
+discussion prompts; the model assumptions that matter — plus "Telling users", three users
+worth a closer look with ``perksim explain``.
+
+Every statement about results is generated from the tables by pure functions
+(:func:`reading`, :func:`things_to_notice`): a variant is said to *lead* on a metric only
+when the paired 95% interval of its difference to every other variant excludes 0 in the
+better direction; a difference whose interval contains 0 is called not distinguishable from
+noise; a single run (n = 1) gets no interval and no verdict. The intervals are the bootstrap
+intervals of :mod:`simulator.experiment` (``comparison.csv``). A metric with fewer than
+``MIN_NONZERO`` runs with a non-zero value (``rare`` in ``comparison.csv``) gets no verdict
+either: the reading says it is too rare to compare at this replicate count, and how many
+replicates would be needed.
+
+The report is built once as a small document (sections of paragraphs, lists, tables,
+figures and commands, with ``code``, ``**bold**`` and ``[links](href)`` inline) and rendered
+twice, to HTML and to Markdown, so the two files always say the same thing.
+
+The modules, from the bottom up:
+
+- :mod:`~simulator.views.report.vocabulary` — metric words and directions, numbers, links
+  to docs/model.md;
+- :mod:`~simulator.views.report.phrasing` — the verdict of an interval, rare metrics in words;
+- :mod:`~simulator.views.report.tables` — look-ups in the results tables, paired
+  differences, the table of key metrics;
+- :mod:`~simulator.views.report.readings` and :mod:`~simulator.views.report.sweeps` — what
+  the numbers say; :mod:`~simulator.views.report.notices` — things to notice;
+- :mod:`~simulator.views.report.prose` — strategies and campaigns in words (all the
+  strategy-specific prose);
+- :mod:`~simulator.views.report.loading` — reading a results folder;
+- :mod:`~simulator.views.report.suggestions` — things to try, as exact commands;
+- :mod:`~simulator.views.report.users` — telling users;
+- :mod:`~simulator.views.report.sections` and :mod:`~simulator.views.report.discussion` —
+  the sections; :mod:`~simulator.views.report.render` — the document, HTML, Markdown and CSS.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from simulator.views.report.loading import Folder, load_folder, variant_documents
+from simulator.views.report.notices import things_to_notice
+from simulator.views.report.phrasing import diff_is_rare, is_rare, verdict
+from simulator.views.report.prose import describe_campaign, describe_strategy, strategy_params
+from simulator.views.report.readings import leader, reading
+from simulator.views.report.render import render_html, render_markdown
+from simulator.views.report.sections import build, figure_caption
+from simulator.views.report.suggestions import context_options, scenario_reference, things_to_try
+from simulator.views.report.sweeps import trend
+from simulator.views.report.tables import Table, paired_difference, summary_tables
+from simulator.views.report.users import telling_users
+from simulator.views.report.vocabulary import KEY_METRICS, MODEL_DOC, MODEL_SECTIONS, REPO_ROOT, fmt
+
+__all__ = [
+    "KEY_METRICS", "MODEL_SECTIONS", "Folder", "Table", "build", "context_options",
+    "describe_campaign", "describe_strategy", "diff_is_rare", "figure_caption", "fmt", "is_rare",
+    "leader", "load_folder", "paired_difference", "reading", "render_html", "render_markdown",
+    "scenario_reference", "strategy_params", "summary_tables", "telling_users", "things_to_notice",
+    "things_to_try", "trend", "variant_documents", "verdict", "write_report",
+]
+
+
+def _meta(f: Folder) -> str:
+    man = f.manifest
+    parts = [f"results folder `{f.path.name}`", f"kind: {f.kind}"]
+    if man.get("finished"):
+        parts.append(f"finished {str(man['finished'])[:19].replace('T', ' ')} UTC")
+    version = (man.get("versions") or {}).get("perksim")
+    if version:
+        parts.append(f"perksim {version}")
+    return " · ".join(parts)
+
+
+def docs_base_for(folder: Path) -> str:
+    """The href of docs/model.md as seen from ``folder``: relative to the repository checkout
+    when there is one, else the repository path ``docs/model.md``."""
+    target = REPO_ROOT / MODEL_DOC
+    if target.is_file():
+        try:
+            return os.path.relpath(target, folder.resolve()).replace(os.sep, "/")
+        except ValueError:  # another drive on Windows
+            pass
+    return MODEL_DOC
+
+
+def write_report(folder: str | Path, docs_base: str | None = None) -> tuple[Path, Path]:
+    """Write ``report.html`` (self-contained) and ``report.md`` into the results ``folder``.
+
+    Works for folders of ``perksim run``, ``compare`` and ``sweep``; draws the figures first
+    if the folder has none. ``docs_base`` is the href of ``docs/model.md`` used in links
+    (default: relative to this checkout's docs, else ``docs/model.md``). Returns the two paths.
+    """
+    folder = Path(folder)
+    f = load_folder(folder)
+    base = docs_base if docs_base is not None else docs_base_for(folder)
+    title, sections = build(f, base)
+    meta = _meta(f)
+    html_path, md_path = folder / "report.html", folder / "report.md"
+    html_path.write_text(render_html(title, meta, sections), encoding="utf-8")
+    md_path.write_text(render_markdown(title, meta, sections, folder), encoding="utf-8")
+    return html_path, md_path

@@ -1,0 +1,319 @@
+"""The report's sections, built from a results folder: the question and the scenario; what
+was compared and how; the figures; what the numbers say; things to notice; things to try;
+discussion and assumptions (:mod:`simulator.views.report.discussion`); telling users."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from simulator.experiment.statistics import MIN_NONZERO
+from simulator.views.report.discussion import section_assumptions, section_discussion
+from simulator.views.report.loading import Folder, read_csv, variant_documents
+from simulator.views.report.notices import things_to_notice
+from simulator.views.report.phrasing import is_rare
+from simulator.views.report.prose import (
+    describe_campaign,
+    describe_change,
+    describe_strategy,
+    pays_perks,
+    ranks_by_score,
+    region_words,
+    strategy_params,
+)
+from simulator.views.report.readings import reading
+from simulator.views.report.render import Block, Section
+from simulator.views.report.suggestions import things_to_try
+from simulator.views.report.tables import Table, point_label, summary_tables
+from simulator.views.report.users import telling_users
+from simulator.views.report.vocabulary import (
+    KEY_METRICS,
+    METRIC_WORDS,
+    MODEL_DOC,
+    finite,
+    flow,
+    fmt,
+    fmt_value,
+    short_param,
+)
+
+
+def build(f: Folder, docs_base: str = MODEL_DOC) -> tuple[str, list[Section]]:
+    """The report as a title and its sections."""
+    doc, man, table = f.document, f.manifest, f.table
+    name = doc.get("name") or man.get("scenario") or f.path.name
+    title = f"perksim report: {name}"
+    docs = variant_documents(f)
+    sections = [
+        _section_question(f, doc, man),
+        _section_design(f, doc, man, table, docs),
+        _section_figures(f, table),
+        _section_reading(f, table),
+        _section_notice(f, doc, table, docs),
+        _section_try(f),
+        section_discussion(f, doc, table, docs),
+        section_assumptions(doc, docs_base),
+        _section_users(f, table, docs),
+    ]
+    return title, sections
+
+
+def _section_question(f: Folder, doc: dict[str, Any], man: dict[str, Any]) -> Section:
+    s = Section("1. The question and the scenario", "question")
+    question = doc.get("question") or man.get("question")
+    if question:
+        s.p(f"**{question}**")
+    about = " ".join((doc.get("description") or "").split())
+    if about:
+        s.p(about)
+    pop = doc.get("population", {})
+    regions = pop.get("regions") or {}
+    region_text = ", ".join(f"{region_words(r)} {fmt_value(round(100 * float(v)))}%"
+                            for r, v in regions.items())
+    topics = ", ".join(pop.get("topics") or [])
+    archetypes = pop.get("archetypes") or {}
+    arche = ", ".join(f"{k} {fmt_value(round(100 * float(a.get('share', 0))))}%"
+                      for k, a in archetypes.items())
+    users = man.get("users") or pop.get("size")
+    graph = man.get("graph") or flow(pop.get("graph"))
+    assort = (man.get("assortativity") or {}).get("assortativity")
+    items = [
+        f"**Population:** {users:,} users" if isinstance(users, int) else f"**Population:** {users} users",
+        f"**Graph:** {graph}" + (f" — who follows whom; {man['follows']:,} follow ties"
+                                 if isinstance(man.get("follows"), int) else ""),
+        f"**Regions:** {region_text}" if region_text else "",
+        f"**Topics:** {topics}" if topics else "",
+        f"**Posting habits:** {arche}" if arche else "",
+        (f"**Homophily:** {fmt_value(pop.get('homophily'))} (0 = interests independent of the graph, "
+         "1 = everyone shares their neighbourhood's main topic)"
+         + (f"; achieved assortativity {fmt(assort)}" if finite(assort) else "")),
+        f"**Duration:** {doc.get('steps', '?')} days (one step is a day)",
+    ]
+    s.ul([i for i in items if i])
+    campaigns = doc.get("campaigns") or []
+    s.p("**The campaign" + ("s" if len(campaigns) > 1 else "") + "** "
+        + ("(as run):" if f.kind == "run" else
+           "(as written in the scenario; the variants below change parts of it):"))
+    s.ul([describe_campaign(c) for c in campaigns])
+    return s
+
+
+def _section_design(f: Folder, doc: dict[str, Any], man: dict[str, Any], table: Table,
+                    docs: dict[str, dict[str, Any]]) -> Section:
+    s = Section("2. What was compared, and how", "design")
+    changes = doc.get("variants") or {}
+    n = table.max_n()
+    kind = f.kind
+    if kind == "run":
+        variant = man.get("variant")
+        what = f"variant **{variant}**" if variant else "the scenario as written"
+        s.p(f"A single `perksim run` of {what}" + (f", {n} replicates" if n > 1 else ", one replicate")
+            + f", seed {man.get('seed', doc.get('seed'))}.")
+    else:
+        s.p(f"`perksim {kind}`: {len(table.variants)} variant"
+            f"{'s' if len(table.variants) != 1 else ''} × {n} replicate{'s' if n != 1 else ''}"
+            + (f" × {len(table.points)} sweep values" if table.sweep else "")
+            + f", master seed {man.get('seed', doc.get('seed'))}.")
+    rows = []
+    for i, variant in enumerate(table.variants):
+        change = changes.get(variant)
+        if change:
+            what = "; ".join(describe_change(k, v) for k, v in change.items())
+        elif kind == "run" and man.get("variant"):
+            what = "the scenario's variant (already applied above)"
+        else:
+            what = "the scenario as written"
+        vdoc = docs.get(variant, doc)
+        rules = "; ".join(f"{c.get('brand')}: {describe_strategy(c.get('strategy', {}), c)}"
+                          for c in vdoc.get("campaigns") or [])
+        rows.append([f"**{variant}**" + (" (reference)" if i == 0 and len(table.variants) > 1 else ""),
+                     what, rules])
+    who = "who gets the perks"
+    if table.sweep:
+        who += f" (at the first sweep value, {point_label(table, table.points[0])})"
+    s.table(["variant", "what it changes", who], rows)
+    if len(table.variants) == 1 and n > 1 and not table.sweep:
+        s.p("Each replicate runs with its own seed, spawned from the master seed, so every "
+            "replicate can be repeated exactly (`perksim run --replicate R`).")
+    elif len(table.variants) > 1 or table.sweep:
+        s.p("**Paired seeds (common random numbers):** replicate r of every variant"
+            + (" and every sweep value" if table.sweep else "")
+            + " runs with the same seed, so it starts from the same users, graph and scores; a "
+            "difference between variants in the same replicate comes from what the variant "
+            "changes, not from a luckier draw, and the report compares variants replicate by "
+            "replicate (paired differences with 95% intervals).")
+    failures = read_csv(f.path / "failures.csv")
+    if failures is not None and len(failures):
+        first = str(failures.iloc[0].get("error", "")).strip()
+        s.p(f"**{len(failures)} run{'s' if len(failures) != 1 else ''} failed** and "
+            f"{'are' if len(failures) != 1 else 'is'} missing from every table below (see "
+            f"failures.csv; the first error: `{first}`).")
+    if table.sweep:
+        sweep = doc.get("sweep") or {}
+        items = [f"`{k}`: {', '.join(fmt_value(v) for v in vals)}"
+                 for k, vals in (sweep.get("grid") or {}).items()]
+        if sweep.get("samples"):
+            items += [f"`{k}`: {sweep['samples']} Latin-hypercube samples between {fmt_value(lo)} "
+                      f"and {fmt_value(hi)}" for k, (lo, hi) in (sweep.get("ranges") or {}).items()]
+        if not items:
+            items = [f"`{p}`: " + ", ".join(point_label(table, q) for q in table.points)
+                     for p in table.params]
+        s.p("**Swept parameters** (every variant runs at every value):")
+        s.ul(items)
+    return s
+
+
+def _section_figures(f: Folder, table: Table) -> Section:
+    s = Section("3. Figures", "figures")
+    if not f.figures:
+        s.p("This folder has no figures (`perksim plot RESULTS_DIR` draws them).")
+    for path in f.figures:
+        s.blocks.append(Block("figure", {"path": path, "caption": figure_caption(path.stem, table.params)}))
+    return s
+
+
+def shown_metrics(f: Folder) -> list[str]:
+    """The scenario's own metrics (its ``metrics:``) first, then the headline ones present."""
+    present = set(f.comparison["metric"]) if "metric" in f.comparison else set()
+    wanted = [*(f.document.get("metrics") or []), *KEY_METRICS]
+    return [m for m in dict.fromkeys(wanted) if m in present]
+
+
+def claims_checked(f: Folder) -> list[Any]:
+    """The scenario's claims that apply to this folder, checked against its runs."""
+    if not f.document.get("claims") or f.summary is None:
+        return []
+    from simulator.experiment.claims import check_claims
+    from simulator.scenario.loader import validate_document
+
+    try:
+        scenario = validate_document(f.document, file=str(f.path / "scenario.yaml"),
+                                     check_variants=False)
+        return check_claims(scenario, f.summary)
+    except (ValueError, KeyError):  # a folder from an older version: no claims to check
+        return []
+
+
+def _section_reading(f: Folder, table: Table) -> Section:
+    s = Section("4. What the numbers say", "reading")
+    metrics = shown_metrics(f)
+    lines = reading(f.comparison, f.summary, metrics)
+    if lines:
+        s.p(lines[0])
+        s.ul(lines[1:])
+    if table.max_n() <= 1:
+        s.p("The table: the final values (one run each, so no intervals).")
+    else:
+        rare = any(is_rare(r) for r in table.rows.values() if r["metric"] in KEY_METRICS)
+        s.p("The table: mean and 95% interval over the replicates (bootstrap)"
+            + ("; below it, Δ, the paired difference to the first variant (✱ = its 95% interval "
+               "excludes 0)" if len(table.variants) > 1 and not table.sweep else "")
+            + (f". *Rare*: fewer than {MIN_NONZERO} runs with a non-zero value, so no interval and "
+               "no ✱; the replicates at which about that many are expected are given"
+               if rare else "") + ".")
+    for header, rows in summary_tables(table, metrics):
+        s.table(header, rows)
+    checked = claims_checked(f)
+    if checked:
+        held = sum(c.holds for c in checked)
+        runs = table.max_n()
+        s.p(f"**What the scenario claims, checked against these runs** ({held} of {len(checked)} "
+            f"hold at {runs} replicate{'s' if runs != 1 else ''}; the claims were written for the "
+            f"scenario's own size and replicate count):")
+        s.ul([f"{'✔' if c.holds else '✘ does not hold here:'} {c.says} — {c.evidence}"
+              for c in checked])
+    return s
+
+
+def strategy_kinds(docs: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    return {v: {c.get("brand"): strategy_params(c.get("strategy", {})).get("kind")
+                for c in d.get("campaigns") or []} for v, d in docs.items()}
+
+
+def _section_notice(f: Folder, doc: dict[str, Any], table: Table,
+                    docs: dict[str, dict[str, Any]]) -> Section:
+    s = Section("5. Things to notice", "notice")
+    users = f.manifest.get("users") or (doc.get("population") or {}).get("size")
+    first = docs.get(table.variants[0], doc)
+    perks = {c.get("brand"): int(c.get("perks", 0)) for c in first.get("campaigns") or []
+             if pays_perks(strategy_params(c.get("strategy", {})).get("kind"))}
+    notes = things_to_notice(f.comparison, f.summary, strategy_kinds(docs),
+                             users if isinstance(users, int) else None, perks)
+    s.ul(notes or ["Nothing stands out beyond the reading above."])
+    return s
+
+
+def _section_try(f: Folder) -> Section:
+    s = Section("6. Things to try", "try")
+    for why, cmd in things_to_try(f):
+        s.p(why)
+        s.code(cmd)
+    return s
+
+
+def _section_users(f: Folder, table: Table, docs: dict[str, dict[str, Any]]) -> Section:
+    s = Section("Telling users", "users")
+    if f.users is None:
+        s.p("This folder has no users.csv, so no individual stories can be told.")
+        return s
+    first = table.variants[0]
+    users = f.users[f.users["variant"] == first] if "variant" in f.users.columns else f.users
+    if users.empty:
+        users = f.users
+    doc = docs.get(first, f.document)
+    where = (f" at the first sweep value ({point_label(table, table.points[0])})" if table.sweep else "")
+    s.p(f"People behind the averages, from users.csv of the first variant, **{first}** "
+        f"(replicate 0{where}). `perksim explain` re-runs that replicate exactly and tells the "
+        "user's story: their score on the day of the allocation and its parts, the rule and how far "
+        "they were from it, whether search could see them, what they saw, and their pout over time.")
+    results_dir = str(f.path.resolve())
+    any_user = False
+    for c in doc.get("campaigns") or []:
+        brand = str(c.get("brand"))
+        found = telling_users(users, brand, c.get("strategy", {}), results_dir)
+        kind = strategy_params(c.get("strategy", {})).get("kind")
+        if not ranks_by_score(kind):
+            rule = describe_strategy(c.get("strategy", {}), c)
+            s.note(f"{brand} does not use a score bar in {first} ({rule}), so there is no closest miss.")
+        for entry in found:
+            any_user = True
+            prefix = f"{brand}: " if len(doc.get("campaigns") or []) > 1 else ""
+            s.p(f"**{prefix}{entry['role']}** — {entry['text']}")
+            s.code(entry["command"])
+    if not any_user:
+        s.p("No user fits these descriptions in this run.")
+    return s
+
+
+def figure_caption(stem: str, params: Sequence[str] = ()) -> str:
+    """How to read a figure, from its file name (``figures/<stem>.png``)."""
+    base = re.sub(r"_(?!.*_)[^_]+$", "", stem)
+    if stem.startswith("timeseries"):
+        return ("Key metrics over the days of the campaign, one line per variant (the mean over "
+                "replicates, with a 95% band). Read: nothing happens before the first perks are "
+                "handed out; then watch how fast reach grows, and when pout builds up.")
+    if stem.startswith("final_metrics"):
+        return ("Final value of each key metric, one bar per variant (grouped by sweep value in a "
+                "sweep), with 95% interval whiskers. Read: the panel title says which direction is "
+                "better; for whether two variants really differ, use the paired reading below.")
+    if stem.startswith("tradeoff"):
+        return ("Fans reached (engaged_reach, right is better) against the pout of the fans left "
+                "out (pout_fans, lower is better), one point per variant with 95% whiskers. Read: "
+                "the bottom-right corner is best; a hollow marker is beaten on both by another point.")
+    if stem.startswith("network"):
+        variant = stem.removeprefix("network_")
+        return (f"The follows graph of the first replicate{' of ' + variant if variant else ''}, "
+                "each user coloured by their state towards the brand (the legend: got a perk, "
+                "adopted, pouting, reached, not reached). Read: do the perks sit among the fans or "
+                "in the crowded centre, and where are the pouting users?")
+    if stem.startswith("sweep_"):
+        metric = next((m for m in sorted(METRIC_WORDS, key=len, reverse=True)
+                       if stem.endswith(f"_{m}") or f"_{m}_" in stem), None)
+        param = next((p for p in params if re.sub(r"[^A-Za-z0-9]+", "_", p).strip("_") in stem),
+                     None)
+        what = f"`{metric}`" if metric else "a final metric"
+        along = f"`{short_param(param)}`" if param else "the swept value"
+        return (f"{what} against {along}, one line per variant (mean with 95% interval). Read: a "
+                "rise or fall counts only where it is larger than the intervals.")
+    return f"Figure {base or stem}."
