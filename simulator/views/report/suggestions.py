@@ -139,20 +139,29 @@ def things_to_try(f: Folder) -> list[tuple[str, str]]:
                 command("perksim", verb, name, *ctx, *only, "--set", "campaigns[0].mention=required")))
     out.append(("Weaker homophily: interests follow the graph less, so fans are less clustered.",
                 command("perksim", verb, name, *ctx, *only, "--set", "population.homophily=0.2")))
-    scenario = f.document.get("name")
-    if scenario != "threshold_sweep":
-        out.append(("Where should the bar be? Thresholds 40, 55, 63 and 75:",
-                    command("perksim", "sweep", "threshold_sweep")))
-    elif f.kind == "sweep":
-        out.append(("The two ways of picking among those who pass, side by side at the bar of 63:",
-                    command("perksim", "compare", name, *ctx)))
-    if scenario != "exclusivity_value":
-        out.append(("When does exclusivity pay? Exclusive threshold, open threshold, open lottery:",
-                    command("perksim", "compare", "exclusivity_value")))
-    if scenario != "score_gaming":
-        out.append(("Half a year of waves: do the excluded chase the score?",
-                    command("perksim", "compare", "score_gaming")))
-    if scenario != "real_graph_facebook":
-        out.append(("The same question on a real friendship network (SNAP ego-Facebook):",
-                    command("perksim", "compare", "real_graph_facebook")))
+    if f.kind == "sweep":
+        out.append(("The scenario's variants side by side, at the values the scenario itself sets "
+                    "(without the sweep):", command("perksim", "compare", name, *ctx)))
+    out += library_scenarios(skip=(f.document.get("name"), name))
+    return out
+
+
+def library_scenarios(skip: tuple[Any, ...] = ()) -> list[tuple[str, str]]:
+    """Every bundled scenario (:func:`simulator.scenario.library.bundled`) but those named in
+    ``skip``: its question and the command that runs it, ``perksim sweep`` for a scenario with
+    a sweep, else ``perksim compare``. A bundled scenario that does not load is left out."""
+    from simulator.scenario.library import bundled
+    from simulator.scenario.loader import load_scenario
+
+    out = []
+    for entry in bundled():
+        if entry.name in skip:
+            continue
+        try:
+            verb = "sweep" if load_scenario(entry.path).sweep else "compare"
+        except Exception:
+            continue
+        question = f": {entry.question}" if entry.question else "."
+        out.append((f"Another scenario of the library, **{entry.name}**{question}",
+                    command("perksim", verb, entry.name)))
     return out
