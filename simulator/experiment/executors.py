@@ -1,9 +1,10 @@
 """Where tasks run: in this process, a local process pool, or a Dask cluster.
 
 Every executor calls the same pure function (:func:`simulator.experiment.plan.run_task`) with
-the same plain inputs, and results are assembled in task order, so tables are identical
-whichever executor ran them. Results are handed to ``on_result`` as each task finishes, so
-the caller can persist them at once (nothing is lost if the experiment is interrupted).
+the same inputs — a scenario validated once in the parent, and a task — and results are
+assembled in task order, so tables are identical whichever executor ran them. Results are
+handed to ``on_result`` as each task finishes, so the caller can persist them at once
+(nothing is lost if the experiment is interrupted).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from typing import Any
 
 from simulator.experiment.plan import Task, run_task
+from simulator.scenario.schema import Scenario
 
 EXECUTORS = ("serial", "local", "dask")
-Payload = tuple[dict[str, Any], Task, bool]
+Payload = tuple[Scenario, Task, bool]  # a validated scenario, its task, keep the users table
 OnResult = Callable[[Task, dict[str, Any]], None]
 
 
@@ -37,8 +39,8 @@ def available_cores() -> int:
 
 def run_serial(payloads: Iterable[Payload], on_result: OnResult) -> None:
     """Run tasks one after the other in this process."""
-    for document, task, keep_users in payloads:
-        on_result(task, run_task(document, task, keep_users))
+    for scenario, task, keep_users in payloads:
+        on_result(task, run_task(scenario, task, keep_users))
 
 
 PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a process gets when its parent dies
@@ -174,8 +176,8 @@ def run_dask(payloads: list[Payload], on_result: OnResult, scheduler: str | None
     try:
         token = uuid.uuid4().hex[:8]  # keys must be unique on a shared cluster
         by_key: dict[str, Task] = {}
-        for document, task, keep_users in payloads:
-            fut = client.submit(run_task, document, task, keep_users,
+        for scenario, task, keep_users in payloads:
+            fut = client.submit(run_task, scenario, task, keep_users,
                                 key=f"perksim-{token}-{task.key}", pure=False)
             by_key[fut.key] = task
             futures.append(fut)

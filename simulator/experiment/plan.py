@@ -5,9 +5,10 @@ Seeds: replicate ``r`` of a scenario with master seed ``S`` runs with
 Every variant and every sweep point reuses the same replicate seeds (common random
 numbers), so the difference between two strategies in replicate ``r`` is paired.
 
-A task is (sweep point, variant, replicate). Tasks are pure functions of the resolved
-scenario document and the task, so they give identical results whichever executor runs
-them (:mod:`simulator.experiment.executors`).
+A task is (sweep point, variant, replicate). The scenario of each (variant, sweep point) is
+validated once (:func:`task_scenarios`); a task is a pure function of that scenario and the
+task, so it gives identical results whichever executor runs it
+(:mod:`simulator.experiment.executors`).
 """
 
 from __future__ import annotations
@@ -180,20 +181,39 @@ def task_document(document: dict[str, Any], task: Task, variants: dict[str, dict
     return doc
 
 
+def task_scenarios(scenario: Scenario, tasks: list[Task]) -> dict[tuple[str, int | None], Scenario | str]:
+    """The validated scenario of each (variant, sweep point) the tasks run, made once here
+    rather than in every task: the variant's changes, then the point's, validated. A
+    combination that does not validate maps to its traceback, which its tasks report as their
+    failure (as a run that fails does)."""
+    from simulator.scenario.loader import validate_document
+
+    document = scenario.to_document()
+    variants = document.get("variants") or {}
+    out: dict[tuple[str, int | None], Scenario | str] = {}
+    for task in tasks:
+        key = (task.variant, task.point)
+        if key in out:
+            continue
+        try:
+            out[key] = validate_document(task_document(document, task, variants),
+                                         file=f"<{task.key}>", check_variants=False)
+        except Exception:
+            out[key] = traceback.format_exc()
+    return out
+
+
 # --- running one task (in any process) ------------------------------------------------------------
 
 
-def run_task(document: dict[str, Any], task: Task, keep_users: bool) -> dict[str, Any]:
-    """Run one task; never raises — failures come back as ``{"error": traceback}``.
+def run_task(scenario: Scenario, task: Task, keep_users: bool) -> dict[str, Any]:
+    """Run one task of a validated scenario (see :func:`task_scenarios`); never raises —
+    failures come back as ``{"error": traceback}``.
 
-    Takes and returns only plain, picklable data, so it runs the same in this process, a
-    process pool or on a Dask worker.
+    Takes and returns picklable data (a pydantic scenario, a task, tables), so it runs the
+    same in this process, a process pool or on a Dask worker.
     """
-    from simulator.scenario.loader import validate_document
-
     try:
-        doc = task_document(document, task, document.get("variants") or {})
-        scenario = validate_document(doc, file=f"<{task.key}>", check_variants=False)
         result = run_once(scenario, replicate=task.replicate)
         labels = task.labels()
         out: dict[str, Any] = {

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from simulator.experiment.plan import BASE_VARIANT, Task, plan
+from simulator.experiment.plan import BASE_VARIANT, Task, plan, task_scenarios
 from simulator.experiment.statistics import comparison_table
 from simulator.scenario.schema import Scenario
 
@@ -83,7 +83,6 @@ def run_experiment(scenario: Scenario, *, sweep: bool = False, replicates: int |
 
     tasks = plan(scenario, replicates, variants, sweep, replicate_ids, base_label)
     store = store if store is not None else MemoryStore()
-    document = scenario.to_document()
     finished = store.done()
     todo = [t for t in tasks if t.key not in finished]
     counts = {"done": len(tasks) - len(todo), "failed": 0}
@@ -96,8 +95,15 @@ def run_experiment(scenario: Scenario, *, sweep: bool = False, replicates: int |
         if progress is not None:
             progress(counts["done"], counts["failed"], len(tasks))
 
-    execute([(document, t, users_wanted(t, tasks)) for t in todo], on_result,
-            executor=executor, workers=workers, scheduler=scheduler)
+    scenarios = task_scenarios(scenario, todo)
+    payloads = []
+    for t in todo:
+        prepared = scenarios[(t.variant, t.point)]
+        if isinstance(prepared, str):  # the variant or sweep point does not validate
+            on_result(t, {"key": t.key, "error": prepared})
+        else:
+            payloads.append((prepared, t, users_wanted(t, tasks)))
+    execute(payloads, on_result, executor=executor, workers=workers, scheduler=scheduler)
     return assemble(tasks, store, METRICS)
 
 
