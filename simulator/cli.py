@@ -672,7 +672,7 @@ def dashboard(scenario: Path | None, host: str, port: int) -> None:
     if scenario is not None:
         _load(scenario, [])
     try:
-        from simulator.views.dashboard import serve
+        from simulator.views.server import serve
     except ImportError as exc:
         click.echo(f"error: the dashboard needs its extra: pip install 'perksim[dashboard]' ({exc})",
                    err=True)

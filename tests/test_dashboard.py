@@ -1,4 +1,5 @@
-"""The classroom dashboard (simulator/views/dashboard.py): headless under solara, then in a real browser.
+"""The classroom dashboard (simulator/views/dashboard.py, served by simulator/views/server.py):
+headless under solara, then in a real browser.
 
 The browser test serves the page with ``solara run`` on a free loopback port and drives
 Debian's chromium through Selenium and the system chromedriver (Selenium Manager never
@@ -26,6 +27,8 @@ import ipyvuetify as v  # noqa: E402
 import ipywidgets as widgets  # noqa: E402
 
 from simulator.views import dashboard as app  # noqa: E402
+from simulator.views import plots  # noqa: E402
+from simulator.views import server as serving  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -76,13 +79,38 @@ def test_layout_is_computed_once_per_graph(monkeypatch):
     calls = []
     real = nx.spring_layout
     monkeypatch.setattr(nx, "spring_layout", lambda *a, **k: calls.append(1) or real(*a, **k))
+    plots._layout.cache_clear()
     a = app.ClassroomModel(size=60, seed=11)
-    first = app.layout(a)
+    app.network_figure(a)
+    first = plots.network_layout(app._edges(a), a.n)
     a.step()
-    assert app.layout(a) is first
+    app.network_figure(a)
     b = app.ClassroomModel(size=60, seed=11)  # Reset with the same seed: the same graph
-    assert app.layout(b) is first
-    assert len(calls) <= 1 and first.shape == (60, 2)
+    app.network_figure(b)
+    assert plots.network_layout(app._edges(b), b.n) is first
+    assert len(calls) == 1 and first.shape == (60, 2)
+
+
+def test_the_pictures_are_the_saved_figures_with_the_scenarios_pout_threshold(monkeypatch):
+    levers = app.overrides  # a base scenario with its own pouting threshold
+    monkeypatch.setattr(app, "overrides", lambda **k: [*levers(**k), "behaviour.pout_threshold=0.05"])
+    model = app.ClassroomModel(size=80, seed=5)
+    assert model.spec.behaviour.pout_threshold == 0.05
+    for _ in range(app.CAMPAIGN_START + 3):
+        model.step()
+    fig = app.network_figure(model)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "pouting, pout ≥ 0.05" in " ".join(labels)
+    state = plots.network_states(model.users_frame(), model.brands[0].name, 0.05)
+    assert labels[0] == f"got a perk ({(state == 'perk').sum()})"  # the saved picture's legend
+    assert "day 6 of" in fig._suptitle.get_text()
+    series = app.metrics_figure(model)
+    titles = [ax.get_title().replace("\n", " ") for ax in series.axes if ax.get_visible()]
+    assert titles == [plots.metric_info(m)[0] for m in app.SERIES]  # the catalogue's, wrapped
+    assert all(ax.get_xlim() == (0, model.spec.steps) for ax in series.axes if ax.get_visible())
+    assert len(series.axes[0].lines[0].get_xdata()) == model.t
+    empty = app.metrics_figure(app.ClassroomModel(size=60, seed=5))  # day 0: no steps yet
+    assert [line.get_linestyle() for line in empty.axes[0].lines] == ["--"]  # the start mark only
 
 
 # --- headless render -----------------------------------------------------------------------
@@ -151,10 +179,10 @@ def server(tmp_path):
         pytest.skip("browser test needs Debian's chromium and chromium-driver "
                     "(/usr/bin/chromium, /usr/bin/chromedriver): apt-get install chromium chromium-driver")
     if shutil.which("npm"):  # the page's browser files, from the npm registry (no CDN here)
-        app.fetch_frontend_assets()
+        serving.fetch_frontend_assets()
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(app.server_command("127.0.0.1", port), env=app.server_env(None),
+    proc = subprocess.Popen(serving.server_command("127.0.0.1", port), env=serving.server_env(None),
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:

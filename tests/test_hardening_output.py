@@ -446,7 +446,7 @@ def test_a_real_disk_that_fills_during_a_compare(scenario, small_disk, monkeypat
 ])
 def test_the_dashboard_warns_when_bound_beyond_loopback(host, warned):
     pytest.importorskip("solara")
-    from simulator.views.dashboard import exposure_warning
+    from simulator.views.server import exposure_warning
 
     warning = exposure_warning(host, 8765)
     assert (warning is not None) == warned
@@ -458,7 +458,7 @@ def test_the_dashboard_warns_when_bound_beyond_loopback(host, warned):
 
 def test_serve_prints_the_warning_before_starting(monkeypatch, capsys):
     pytest.importorskip("solara")
-    from simulator.views import dashboard as app
+    from simulator.views import server as app
 
     class Server:
         returncode = 0
@@ -494,7 +494,7 @@ def test_the_exit_code_table_and_output_folder_section_document_these_cases():
     assert "disk filled up" in rows["1"] and "`--resume` command" in rows["1"]
     assert "ignore Ctrl-C" in rows["130"]
     source = "".join((ROOT / "simulator" / name).read_text(encoding="utf-8")
-                     for name in ("experiment/results.py", "cli.py", "views/dashboard.py"))
+                     for name in ("experiment/results.py", "cli.py", "views/server.py"))
     for example in ("is a file, not a folder, so", "cannot write in", "not enough free space for the "
                     "results in", "is being worked on by another perksim", "left by an interrupted "
                     "perksim run", "is an unfinished", "wait for it to finish, or stop it first",

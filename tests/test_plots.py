@@ -284,6 +284,53 @@ def test_network_states_priority_legend_and_sizes():
     assert "variant b" in fig._suptitle.get_text()
 
 
+def test_pouting_is_the_scenarios_threshold_per_variant_and_sweep_point(tmp_path, monkeypatch):
+    import yaml
+
+    assert plots.DEFAULT_POUT_THRESHOLD == 0.3  # the scenario format's default: the bundled ones
+    assert plots.pout_threshold(tmp_path, "a") == 0.3  # no scenario.yaml: the default
+    doc = {"name": "t", "behaviour": {"pout_threshold": 0.2},
+           "variants": {"strict": {"behaviour.pout_threshold": 0.6}, "other": {"seed": 3}}}
+    (tmp_path / "scenario.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    assert plots.pout_threshold(tmp_path, "other") == 0.2
+    assert plots.pout_threshold(tmp_path, "strict") == 0.6
+    assert plots.pout_threshold(tmp_path, "other", {"behaviour.pout_threshold": 0.45}) == 0.45
+    users, edges = small_network(n=40, variants=("other", "strict"))
+    steps = make_steps(variants=("other", "strict"), replicates=1)
+    write_folder(tmp_path, steps=steps, users=users, edges=edges)
+    strict = users[users["variant"] == "strict"]
+    fig = plots.plot_network(users, edges, "acme", "strict", pout_threshold=0.6)
+    pouting = (plots.network_states(strict, "acme", 0.6) == "pouting").sum()
+    assert f"pouting, pout ≥ 0.6 ({pouting})" in legend_labels(fig)
+    assert pouting < (plots.network_states(strict, "acme") == "pouting").sum()
+    drawn = {}
+    real = plots.plot_network
+
+    def recording(users, edges, brand, variant, **kwargs):
+        drawn[variant] = kwargs["pout_threshold"]
+        return real(users, edges, brand, variant, **kwargs)
+
+    monkeypatch.setattr(plots, "plot_network", recording)
+    plots.draw_all(tmp_path)
+    assert drawn == {"other": 0.2, "strict": 0.6}  # draw_all reads each variant's threshold
+
+
+def test_timeseries_onto_a_given_figure_for_a_run_in_progress():
+    from matplotlib.figure import Figure
+
+    steps = make_steps(variants=("live",), replicates=1, steps=5)
+    fig = Figure(figsize=(6, 5), layout="constrained")
+    out = plots.plot_timeseries(steps, ["reach", "authenticity"], "acme", fig=fig, columns=1,
+                                days=30, start=3, title="so far", title_width=1.0)
+    assert out is fig and len(fig.axes) == 2 and fig._suptitle.get_text() == "so far"
+    ax = fig.axes[0]
+    assert ax.get_xlim() == (0, 30) and ax.lines[-1].get_xdata()[0] == 3  # the start mark
+    assert "\n" in ax.get_title()  # the catalogue's label, wrapped to fit 1 inch
+    assert ax.get_title().replace("\n", " ") == plots.METRIC_INFO["reach"][0]
+    empty = plots.plot_timeseries(steps.iloc[:0], ["reach"], "acme", days=30)  # before day 1
+    assert [line.get_linestyle() for line in empty.axes[0].lines] == [] and not empty.legends
+
+
 def test_layout_is_cached_and_deterministic():
     edges = small_network(n=600)[1]
     plots._layout.cache_clear()

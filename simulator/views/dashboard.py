@@ -3,35 +3,29 @@
 The sidebar holds the campaign's levers — allocation strategy, score threshold, number of
 perks, exclusivity framing, rule transparency, mention policy, disclosure, seed and a
 population size capped for the live view. The main area shows the follows network, coloured
-by who got a perk, adopted, was reached or is pouting, and the campaign's metrics over time.
+by who got a perk, adopted, is pouting or was reached, and the campaign's metrics over time.
 Changing a lever takes effect on **Reset**; **Step** and **▶** run the model.
 
 The model is a :class:`PerkCampaignModel` built from a base scenario file (the bundled
 ``klout_pout`` unless ``PERKSIM_DASHBOARD_SCENARIO`` names another) with the levers applied
 to its first campaign as overrides, and the campaign starting early (day 3) so something
-happens within a few clicks. The network layout is computed once per graph (networkx spring
-layout, fixed seed) and cached; it is never recomputed on a redraw.
+happens within a few clicks. The pictures are the figures ``perksim run`` saves
+(:mod:`simulator.views.plots`), drawn from the live model's tables after every step; the
+network layout is computed once per graph and cached, never recomputed on a redraw.
 
-Start it with ``perksim dashboard`` or :func:`serve`; ``solara run simulator.views.dashboard:page`` works
-too. Importing this module only defines the page: no model is built until a browser connects.
+Start it with ``perksim dashboard`` or :func:`simulator.views.server.serve`;
+``solara run simulator.views.dashboard:page`` works too. Importing this module only defines
+the page: no model is built until a browser connects.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
-import signal
-import subprocess
-import sys
-import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 import solara
 
@@ -40,6 +34,7 @@ from simulator.model.strategies import registry
 from simulator.scenario.library import resolve, scenarios_dir
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.schema import Scenario
+from simulator.views import plots
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -55,22 +50,9 @@ DEFAULT_SIZE = 300
 MAX_LIVE_USERS = 600  # the live view redraws every node each step: keep it small
 MAX_DRAWN_USERS = 1000  # graphs that fix their own size are drawn only up to this
 CAMPAIGN_START = 3  # day the perks go out in the dashboard (early, so class sees it)
-LAYOUT_SEED = 42
-
-# node colours, in drawing priority (a user with a perk is shown as such even if pouting)
-STATES: list[tuple[str, str]] = [
-    ("got a perk", "#f2a900"),
-    ("adopted", "#2ca02c"),
-    ("pouting", "#d62728"),
-    ("reached by the campaign", "#4f8fd6"),
-    ("none", "#d3d3d3"),
-]
-SERIES: list[tuple[str, str, str]] = [  # metric, panel title, colour
-    ("reach", "reach — saw the campaign's own mentions", "#4f8fd6"),
-    ("engaged_reach", "engaged reach — fans reached", "#2ca02c"),
-    ("authenticity", "authenticity — organic share", "#9467bd"),
-    ("pout_fans", "pout among left-out fans", "#d62728"),
-]
+FIGSIZE = (5.6, 5.2)  # inches; × FIGURE_DPI ≈ 640 × 600 pixels, half the page's width
+FIGURE_DPI = 115  # the figures' 9–11 pt text at this size reads on a classroom projector
+SERIES = ["reach", "engaged_reach", "authenticity", "pout_fans"]  # metrics of the catalogue
 
 
 # --- the model factory --------------------------------------------------------------------
@@ -192,99 +174,7 @@ def model_params(base: Path, defaults: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# --- the network picture ------------------------------------------------------------------
-
-_LAYOUTS: OrderedDict[str, np.ndarray] = OrderedDict()
-_LAYOUT_CACHE_SIZE = 32
-_LAYOUTS_LOCK = threading.Lock()
-
-
-def _graph_key(model: PerkCampaignModel) -> str:
-    f = model.graph.followers
-    h = hashlib.sha1(np.int64(f.shape[0]).tobytes())
-    h.update(np.ascontiguousarray(f.indptr).tobytes())
-    h.update(np.ascontiguousarray(f.indices).tobytes())
-    return h.hexdigest()
-
-
-def layout(model: PerkCampaignModel) -> np.ndarray:
-    """Node positions (n × 2) of the model's follows graph, computed once per graph.
-
-    A networkx spring layout with a fixed seed, cached by the graph's content: re-creating
-    a model with the same graph (Reset with the same seed and size) reuses it.
-    """
-    key = _graph_key(model)
-    with _LAYOUTS_LOCK:  # browser sessions render in threads of one server
-        pos = _LAYOUTS.get(key)
-        if pos is None:
-            import networkx as nx
-
-            g = nx.from_scipy_sparse_array(model.graph.followers)
-            placed = nx.spring_layout(g, seed=LAYOUT_SEED, iterations=60)
-            pos = np.array([placed[i] for i in range(model.n)], dtype=float).reshape(model.n, 2)
-            pos.setflags(write=False)  # shared by every session drawing this graph
-            _LAYOUTS[key] = pos
-            while len(_LAYOUTS) > _LAYOUT_CACHE_SIZE:
-                _LAYOUTS.popitem(last=False)
-        else:
-            _LAYOUTS.move_to_end(key)
-        return pos
-
-
-def node_states(model: PerkCampaignModel, brand: int = 0) -> np.ndarray:
-    """Each user's state index into :data:`STATES` (perk > adopted > pouting > reached > none);
-    "reached" means by one of the campaign's own positive mentions, never by complaints."""
-    threshold = model.spec.behaviour.pout_threshold
-    state = np.full(model.n, len(STATES) - 1, dtype=np.int64)
-    masks = [model.perk[:, brand] > 0, model.adopted[:, brand],
-             model.pout[:, brand] >= threshold, model.reached_positive[:, brand]]
-    for i in reversed(range(len(masks))):  # lowest priority first, then overwrite
-        state[masks[i]] = i
-    return state
-
-
-def network_figure(model: PerkCampaignModel, brand: int = 0) -> Figure:
-    """The follows network coloured by user state, with a legend counting each state."""
-    from matplotlib.collections import LineCollection
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-
-    fig = Figure(figsize=(6.4, 6.0), dpi=100)
-    ax = fig.add_axes((0.0, 0.13, 1.0, 0.76))
-    ax.set_axis_off()
-    if model.n > MAX_DRAWN_USERS:
-        ax.text(0.5, 0.5, f"{model.n} users: too many to draw live.\n"
-                "Use a smaller graph to see the network.", ha="center", va="center",
-                fontsize=13, transform=ax.transAxes)
-        return fig
-    pos = layout(model)
-    f = model.graph.followers.tocoo()
-    keep = f.row < f.col  # mutual follows would be drawn twice
-    segments = np.stack([pos[f.row[keep]], pos[f.col[keep]]], axis=1)
-    ax.add_collection(LineCollection(segments, colors="#9a9a9a", linewidths=0.4, alpha=0.35,
-                                     zorder=1))
-    state = node_states(model, brand)
-    followers = model.graph.followers_count.astype(float)
-    size = 12 + 90 * np.sqrt(followers / max(followers.max(), 1.0))
-    counts = np.bincount(state, minlength=len(STATES))
-    for i in reversed(range(len(STATES))):  # draw "none" first, perks on top
-        on = state == i
-        if on.any():
-            ax.scatter(pos[on, 0], pos[on, 1], s=size[on] * (1.6 if i == 0 else 1.0),
-                       c=STATES[i][1], edgecolors="black" if i == 0 else "white",
-                       linewidths=0.8 if i == 0 else 0.3, zorder=2 + len(STATES) - i)
-    ax.autoscale_view()
-    ax.margins(0.02)
-    handles = [Line2D([], [], marker="o", linestyle="", markersize=10, markerfacecolor=colour,
-                      markeredgecolor="black" if i == 0 else "white",
-                      label=f"{label} ({counts[i]})")
-               for i, (label, colour) in enumerate(STATES)]
-    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=12, frameon=False,
-               handletextpad=0.2, columnspacing=1.2)
-    brand_name = model.brands[brand].name if model.brands else ""
-    ax.set_title(f"Who follows whom — {brand_name}, day {model.t} of {model.spec.steps}\n"
-                 "(bigger dot = more followers)", fontsize=12)
-    return fig
+# --- the pictures: the figures of simulator.views.plots, from the live model's tables ---------
 
 
 def _steps_so_far(model: PerkCampaignModel) -> pd.DataFrame:
@@ -298,38 +188,43 @@ def _steps_so_far(model: PerkCampaignModel) -> pd.DataFrame:
     return pd.DataFrame({k: v[:rows] for k, v in table.items()})
 
 
-def metrics_figure(model: PerkCampaignModel, brand: int = 0) -> Figure:
-    """Reach, engaged reach, authenticity and pout among left-out fans over the days."""
+def _edges(model: PerkCampaignModel) -> pd.DataFrame:
+    """The model's follows as ``edges.csv`` lists them."""
+    coo = model.graph.followers.tocoo()
+    return pd.DataFrame({"author": coo.row, "follower": coo.col})
+
+
+def network_figure(model: PerkCampaignModel, brand: int = 0) -> Figure:
+    """The follows network coloured by user state (:func:`simulator.views.plots.plot_network`,
+    the picture ``perksim run`` saves, with the same layout for the same graph), pouting at
+    the scenario's own ``behaviour.pout_threshold``."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 6.0), dpi=100, layout="constrained")
-    axes = fig.subplots(2, 2, sharex=True)
-    frame = _steps_so_far(model)
-    name = model.brands[brand].name if model.brands else None
-    if not frame.empty and name is not None:
-        frame = frame[frame["brand"] == name]
-    start = model.brands[brand].campaign.start if model.brands else None
-    for ax, (metric, title, colour) in zip(axes.flat, SERIES, strict=True):
-        if not frame.empty:
-            ax.plot(frame["step"], frame[metric], color=colour, linewidth=2)
-        ax.set_title(title, fontsize=11)
-        ax.set_xlim(0, model.spec.steps)
-        values = frame[metric].to_numpy(dtype=float) if not frame.empty else np.zeros(0)
-        top = float(np.nanmax(values)) if np.isfinite(values).any() else 0.0
-        if metric == "authenticity":
-            ax.set_ylim(-0.02, 1.02)
-        elif metric == "pout_fans":  # a share too, but small: zoom in unless it grows
-            ax.set_ylim(-0.01, min(1.02, max(0.5, top * 1.15)))
-        else:
-            ax.set_ylim(0, max(10.0, top * 1.15))
-        if start is not None:
-            ax.axvline(start, color="#f2a900", linestyle="--", linewidth=1.2)
-        ax.grid(alpha=0.3)
-        ax.tick_params(labelsize=10)
-    for ax in axes[1]:
-        ax.set_xlabel("day", fontsize=11)
-    fig.suptitle("Campaign over time (dashed line: perks handed out)", fontsize=12)
-    return fig
+    fig = Figure(figsize=FIGSIZE, dpi=FIGURE_DPI, layout="constrained")
+    if model.n > MAX_DRAWN_USERS:
+        fig.text(0.5, 0.5, f"{model.n} users: too many to draw live.\n"
+                 "Use a smaller graph to see the network.", ha="center", va="center",
+                 fontsize=11)
+        return fig
+    name = model.brands[brand].name
+    return plots.plot_network(
+        model.users_frame(), _edges(model), name, pout_threshold=model.spec.behaviour.pout_threshold,
+        fig=fig, title=f"Who follows whom — {name}, day {model.t} of {model.spec.steps}\n"
+                       "(bigger dot = more followers)")
+
+
+def metrics_figure(model: PerkCampaignModel, brand: int = 0) -> Figure:
+    """The campaign's metrics over the days so far
+    (:func:`simulator.views.plots.plot_timeseries`, labels from the metric catalogue)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=FIGSIZE, dpi=FIGURE_DPI, layout="constrained")
+    b = model.brands[brand]
+    steps = _steps_so_far(model).assign(variant=b.strategy.name)  # the legend names the rule
+    return plots.plot_timeseries(steps, SERIES, b.name, fig=fig, columns=2, days=model.spec.steps,
+                                 start=b.campaign.start,
+                                 title="Campaign over time (dashed line: perks handed out)",
+                                 title_width=0.35 * FIGSIZE[0])
 
 
 # --- the page -----------------------------------------------------------------------------
@@ -428,172 +323,3 @@ def Layout(children: list | None = None):
     """
     children = children or []
     return children[0] if len(children) == 1 else solara.Column(children=children)
-
-
-# --- serving ------------------------------------------------------------------------------
-
-_CDN_REF = re.compile(r"(?:\{\{\s*cdn\s*\}\}|\$\{this\.getCdn\(\)\})/"
-                      r"((?:@[\w.\-]+/)?[\w.\-]+@\d+\.\d+\.\d+[\w.\-]*)/")
-# solara files naming the CDN packages this page uses: the page template and the draggable
-# grid SolaraViz lays its views out with (the page avoids solara.Markdown, which needs more)
-_CDN_SOURCES = ("server/templates/solara.html.j2", "widgets/vue/gridlayout.vue",
-                "widgets/vue/gridlayout_v3.vue")
-
-
-def frontend_packages() -> list[str]:
-    """The npm packages (``name@version``) the served page loads through solara's CDN proxy."""
-    import ipyvue
-    import solara.server.settings as solara_settings
-
-    root = Path(solara.__file__).parent
-    found: set[str] = set()
-    for name in _CDN_SOURCES:
-        if (root / name).exists():
-            found.update(_CDN_REF.findall((root / name).read_text(encoding="utf-8")))
-    # the template names the vuetify 2 and the vuetify 3 app; the server uses one
-    unused = ("@widgetti/solara-vuetify-app@" if ipyvue.__version__.startswith("3")
-              else "@widgetti/solara-vuetify3-app@")
-    found = {p for p in found if not p.startswith(unused)}
-    assets = solara_settings.assets
-    if assets.fontawesome_enabled:
-        found.add(assets.fontawesome_path.strip("/").split("/")[0])
-    return sorted(found)
-
-
-def frontend_cache_dir() -> Path:
-    """Where solara's server looks for CDN files before fetching them (its proxy cache)."""
-    import solara.server.settings as solara_settings
-
-    return Path(solara_settings.assets.proxy_cache_dir)
-
-
-def fetch_frontend_assets(cache_dir: Path | None = None, npm: str = "npm") -> list[str]:
-    """Put the page's browser files into solara's CDN cache, from the npm registry.
-
-    ``solara run`` fetches them from a CDN on first use; where only package registries can
-    be reached (a school network, CI), this fetches the same packages with ``npm pack`` and
-    unpacks them where the server looks first. Packages already there are skipped. Returns
-    the packages fetched; raises ``RuntimeError`` if npm fails.
-    """
-    import shutil
-    import tarfile
-    import tempfile
-
-    cache = Path(cache_dir) if cache_dir is not None else frontend_cache_dir()
-    missing = [p for p in frontend_packages() if not (cache / p / "package.json").exists()]
-    if not missing:
-        return []
-    exe = shutil.which(npm)
-    if exe is None:
-        raise RuntimeError(f"npm is needed to fetch {', '.join(missing)} (apt-get install npm)")
-    with tempfile.TemporaryDirectory() as tmp:
-        for pkg in missing:
-            done = subprocess.run([exe, "pack", "--silent", pkg], cwd=tmp, capture_output=True,
-                                  text=True, timeout=300)
-            if done.returncode != 0:
-                raise RuntimeError(f"npm pack {pkg} failed: {done.stderr.strip()}")
-            tarball = Path(tmp) / done.stdout.strip().splitlines()[-1]
-            unpacked = Path(tmp) / "unpacked"
-            with tarfile.open(tarball) as tar:
-                tar.extractall(unpacked, filter="data")
-            target = cache / pkg
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.rmtree(target, ignore_errors=True)
-            shutil.move(str(unpacked / "package"), str(target))
-            shutil.rmtree(unpacked, ignore_errors=True)
-    return missing
-
-
-
-def server_command(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
-    """The ``solara run`` command line that serves :data:`page`."""
-    return [sys.executable, "-m", "solara", "run", "simulator.views.dashboard:page", "--host", host,
-            "--port", str(port), "--production"]
-
-
-def server_env(scenario: str | os.PathLike[str] | None = None) -> dict[str, str]:
-    """The environment for the server: the base scenario, no usage telemetry, less noise."""
-    env = dict(os.environ)
-    env[SCENARIO_ENV] = str(base_scenario_path(scenario).resolve())
-    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
-    # solara warns on every page load that a loopback http server cannot set https cookies
-    quiet = "ignore:Cookies with samesite=none require https:UserWarning"
-    env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"), quiet]))
-    return env
-
-
-def exposure_warning(host: str, port: int) -> str | None:
-    """A warning when ``host`` makes the dashboard reachable beyond this machine (anything
-    but loopback: ``0.0.0.0``, ``::``, a LAN address or a name that resolves to one)."""
-    import ipaddress
-    import socket
-
-    name = host.strip().strip("[]")
-    if name.lower() in ("localhost", "localhost.localdomain"):
-        return None
-    try:
-        addresses = {ipaddress.ip_address(name.split("%")[0])}
-    except ValueError:
-        try:
-            addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0])
-                         for info in socket.getaddrinfo(name, port)}
-        except (OSError, UnicodeError, ValueError):
-            addresses = set()
-    if addresses and all(a.is_loopback for a in addresses):
-        return None
-    where = ("on every network interface of this machine"
-             if any(a.is_unspecified for a in addresses) else f"at {host}")
-    return (f"warning: the dashboard is served {where}, so anyone who can reach port {port} "
-            "of this machine can use it (it has no login, and every visitor's model runs "
-            "here); use --host 127.0.0.1 to keep it on this machine")
-
-
-def serve(scenario: str | None = None, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve the dashboard with ``solara run`` until interrupted (Ctrl+C).
-
-    ``scenario`` is a scenario file or a bundled name (default ``klout_pout``); it is
-    validated first, so a bad file fails here with located messages, not in the browser.
-    A ``host`` beyond loopback is served, with a warning on standard error
-    (:func:`exposure_warning`).
-    """
-    path = base_scenario_path(scenario)
-    load_scenario(path)  # raises ScenarioError with file:line messages
-    if warning := exposure_warning(host, port):
-        print(warning, file=sys.stderr, flush=True)
-    try:  # so the page also loads where only package registries are reachable
-        if fetched := fetch_frontend_assets():
-            print(f"fetched the page's browser files: {', '.join(fetched)}", flush=True)
-    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
-        print(f"note: browser files not cached ({exc}); solara will fetch them from its CDN",
-              file=sys.stderr, flush=True)
-    env = server_env(path)
-    print(f"dashboard: http://{host}:{port}  (scenario {path}; Ctrl+C to stop)", flush=True)
-    proc = subprocess.Popen(server_command(host, port), env=env)
-
-    def _stop(signum: int, frame: Any) -> None:
-        raise SystemExit(128 + signum)
-
-    try:  # a plain `kill` of this process must not leave the server running
-        previous = signal.signal(signal.SIGTERM, _stop)
-    except ValueError:  # not the main thread: no signal handlers there
-        previous = None
-    interrupted = False
-    try:
-        proc.wait()
-    except KeyboardInterrupt:  # Ctrl+C: the usual way to stop; the server got it too
-        interrupted = True
-    except SystemExit:
-        interrupted = True
-        raise
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if not interrupted and proc.returncode not in (0, None):
-            raise RuntimeError(f"the dashboard server (solara) exited with code {proc.returncode}")

@@ -1,5 +1,7 @@
 """Figures drawn from result tables only — never from live models (ARCHITECTURE: tables are
 the interface between running and looking), so any figure can be redrawn without re-running.
+The dashboard draws its live pictures with the same functions, from the tables of the model it
+runs (``model.users_frame()``, its follows and the steps recorded so far).
 
 Every function takes pandas tables as read from a results folder (``steps.csv``,
 ``summary.csv``, ``users.csv``, ``edges.csv``; see docs/reference/results.md) and returns a
@@ -17,6 +19,8 @@ Conventions shared by all figures:
   ``authenticity`` before any exposure) are left out of means and counts, never drawn as 0.
 - Figures are standalone ``Figure`` objects rendered with Agg: importing this module does not
   change the user's matplotlib backend and nothing is left open in pyplot.
+- "Pouting" is pout at or above the scenario's ``behaviour.pout_threshold``, read from the
+  folder's ``scenario.yaml`` per variant (:func:`pout_threshold`), as in the model's metrics.
 - :func:`save` writes PNG (dpi 120) and SVG without timestamps and with a fixed SVG id salt,
   so drawing the same tables twice gives byte-identical files.
 """
@@ -26,10 +30,11 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import matplotlib as mpl
 import networkx as nx
@@ -43,6 +48,7 @@ from matplotlib.lines import Line2D
 
 from simulator.experiment.statistics import bootstrap_bands, bootstrap_interval, interval_label
 from simulator.model.metrics import CATALOGUE, METRICS
+from simulator.scenario.schema import Behaviour
 
 # Okabe & Ito (2008): distinguishable with the common forms of colour blindness; yellow and
 # black last (yellow is faint on white, black is kept for annotations)
@@ -52,7 +58,8 @@ MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 
 CONFIDENCE = 0.95
 DPI = 120
-POUT_THRESHOLD = 0.3  # "pouting" in the network picture (the scenario default pout_threshold)
+# "pouting" in the network picture when no scenario says otherwise: the scenario format's default
+DEFAULT_POUT_THRESHOLD: float = Behaviour.model_fields["pout_threshold"].default
 NETWORK_MAX_USERS = 3000  # the runner writes edges.csv only up to this size
 RASTERIZE_NODES = 1000  # above this many users, nodes are a bitmap inside the SVG (~1 kB each)
 LAYOUT_SEED = 2012
@@ -72,11 +79,12 @@ METRIC_INFO: dict[str, tuple[str, str, str | None]] = {
     for m in CATALOGUE
 }
 
-# network picture: states in drawing order (later on top) and legend order (reversed)
+# network picture: states in drawing order (later on top) and legend order (reversed); the
+# labels are formatted with the pout threshold
 NETWORK_STATES = [
     ("none", "not reached", "#BBBBBB"),
     ("aware", "reached / aware", "#56B4E9"),
-    ("pouting", f"pouting, pout ≥ {POUT_THRESHOLD:g}", "#D55E00"),
+    ("pouting", "pouting, pout ≥ {threshold:g}", "#D55E00"),
     ("adopted", "adopted", "#009E73"),
     ("perk", "got a perk", "#E69F00"),
 ]
@@ -243,6 +251,8 @@ def metric_label(metric: str, direction: bool = False) -> str:
 
 def _brand(table: pd.DataFrame, brand: str | None) -> tuple[pd.DataFrame, str]:
     brands = list(dict.fromkeys(table["brand"].astype(str)))
+    if brand is not None and table.empty:  # a live run before its first step
+        return table, brand
     if brand is None:
         if len(brands) != 1:
             raise ValueError(f"the table has {len(brands)} brands ({', '.join(brands)}); "
@@ -286,6 +296,8 @@ def _fmt(value: object) -> str:
 
 
 def _replicates_note(table: pd.DataFrame) -> str:
+    if table.empty:
+        return "no steps yet"
     keys = [c for c in ("point", "variant") if c in table.columns]
     counts = table.groupby(keys, sort=False)["replicate"].nunique()
     lo, hi = int(counts.min()), int(counts.max())
@@ -295,10 +307,13 @@ def _replicates_note(table: pd.DataFrame) -> str:
     return f"mean of {n} replicates; bands and whiskers: {CONFIDENCE:.0%} bootstrap CI of the mean"
 
 
-def _grid(n: int, width: float = 4.3, height: float = 3.3) -> tuple[Figure, list[Axes]]:
-    cols = min(3, n)
+def _grid(n: int, width: float = 4.3, height: float = 3.3, fig: Figure | None = None,
+          columns: int = 3) -> tuple[Figure, list[Axes]]:
+    """``n`` panels in rows of ``columns``, on ``fig`` or on a new figure sized to them."""
+    cols = min(columns, n)
     rows = math.ceil(n / cols)
-    fig = Figure(figsize=(width * cols, height * rows + 0.9), layout="constrained")
+    if fig is None:
+        fig = Figure(figsize=(width * cols, height * rows + 0.9), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel().tolist()
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -309,6 +324,8 @@ def _variant_legend(fig: Figure, styles: dict[str, Style], present: pd.Series,
                     marker: bool = False) -> None:
     """A legend of the variants in ``present``, drawn as in every figure."""
     shown = {v: s for v, s in styles.items() if v in set(present)}
+    if not shown:  # a live run before its first step
+        return
     handles = [Line2D([], [], color=s.color, linestyle=s.linestyle, linewidth=2,
                       marker=s.marker if marker else None) for s in shown.values()]
     _legend(fig, handles, list(shown), "variant")
@@ -320,6 +337,28 @@ def _legend(fig: Figure, handles: list, labels: list[str], title: str) -> None:
     ncols = max(1, min(len(labels), 5, 90 // (widest + 6)))
     fig.legend(handles, labels, loc="outside lower center", ncols=ncols, frameon=False, title=title,
                fontsize=9, title_fontsize=9)
+
+
+def _fit(text: str, inches: float | None, fontsize: float) -> str:
+    """``text`` broken between words onto lines at most ``inches`` wide at ``fontsize``
+    (measured in the default font); unchanged if it fits on one line or ``inches`` is None."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    if inches is None:
+        return text
+    font, measure, limit = FontProperties(size=fontsize), TextToPath(), inches * 72
+
+    def width(line: str) -> float:
+        return measure.get_text_width_height_descent(line, font, ismath=False)[0]
+
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and width(f"{lines[-1]} {word}") <= limit:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return text if len(lines) <= 1 else "\n".join(lines)
 
 
 def _no_data(ax: Axes) -> None:
@@ -334,20 +373,28 @@ def _direction_title(metric: str) -> str:
 
 # ----------------------------------------------------------------------------- figures
 
-def plot_timeseries(steps: pd.DataFrame, metrics: Sequence[str], brand: str | None = None) -> Figure:
+def plot_timeseries(steps: pd.DataFrame, metrics: Sequence[str], brand: str | None = None, *,
+                    fig: Figure | None = None, columns: int = 3, days: int | None = None,
+                    start: int | None = None, title: str | None = None,
+                    title_width: float | None = None) -> Figure:
     """One panel per metric over the steps: per variant, the mean over replicates (line) and the
     95% bootstrap interval of that mean at each step (band; none where fewer than two
     replicates define the value).
 
-    ``steps`` is a steps table of one sweep point (``steps.csv`` of ``run``/``compare``);
-    ``brand`` may be omitted when the table has one brand.
+    ``steps`` is a steps table of one sweep point (``steps.csv`` of ``run``/``compare``, or
+    the steps a live model has recorded so far, possibly none); ``brand`` may be omitted when
+    the table has one brand. The panels are drawn in rows of ``columns`` on ``fig`` if given
+    (else on a new figure); ``days`` fixes the step axis to 0…days (the days to come of a live
+    run stay empty), ``start`` marks that day with a dashed line (the campaign's start),
+    ``title`` replaces the figure's title and ``title_width`` (inches) wraps the panels' titles
+    (the metric catalogue's labels) to fit narrow panels.
     """
     steps = tidy(steps)
     _require(steps, ["step", "brand", *metrics], "plot_timeseries")
     _single_point(steps, "plot_timeseries")
     styles = variant_styles(steps)
     part, brand = _brand(steps, brand)
-    fig, axes = _grid(len(metrics))
+    fig, axes = _grid(len(metrics), fig=fig, columns=columns)
     for ax, metric in zip(axes, metrics, strict=True):
         ci = band_table(part, ["variant"], metric, along="step")
         for variant, style in styles.items():
@@ -359,17 +406,23 @@ def plot_timeseries(steps: pd.DataFrame, metrics: Sequence[str], brand: str | No
             if line["low"].notna().any():
                 ax.fill_between(line["step"], line["low"], line["high"], color=style.color,
                                 alpha=0.2, linewidth=0)
-        if ci["mean"].isna().all():
+        if ci.empty:  # a live run before its first step
+            ax.set_ylim(bottom=0)
+        elif ci["mean"].isna().all():
             _no_data(ax)
         elif ci["mean"].min() >= 0:
             ax.set_ylim(bottom=0)  # counts, shares and pout are never negative
+        if days is not None:
+            ax.set_xlim(0, days)
+        if start is not None:
+            ax.axvline(start, color="0.25", linestyle="--", linewidth=1.0)
         name, unit, _ = metric_info(metric)
-        ax.set_title(name, fontsize=10)
+        ax.set_title(_fit(name, title_width, 10), fontsize=10)
         ax.set_ylabel(unit or metric)
         ax.set_xlabel("step (day)")
         ax.grid(alpha=0.3)
     _variant_legend(fig, styles, part["variant"])
-    fig.suptitle(f"{brand}: metrics over time\n{_replicates_note(part)}", fontsize=11)
+    fig.suptitle(title or f"{brand}: metrics over time\n{_replicates_note(part)}", fontsize=11)
     return fig
 
 
@@ -574,7 +627,10 @@ def _spectral(pairs: np.ndarray, n: int, iterations: int = 300) -> np.ndarray:
     return nx.rescale_layout(np.column_stack(basis[1:]))
 
 
-@functools.lru_cache(maxsize=8)
+_LAYOUT_LOCK = threading.Lock()  # the dashboard draws in threads of one server
+
+
+@functools.lru_cache(maxsize=32)
 def _layout(pairs: bytes, n: int) -> np.ndarray:
     edges = np.frombuffer(pairs, dtype=np.int64).reshape(-1, 2)
     g = nx.Graph()
@@ -596,22 +652,27 @@ def network_layout(edges: pd.DataFrame, n: int) -> np.ndarray:
     """Positions (``n × 2``) of users ``0…n-1`` for the follows graph in ``edges``.
 
     A spectral start refined by networkx's ``spring_layout`` (fixed seed, limited iterations);
-    computed once per edges table and cached (keyed on the table's edge pairs), so the
-    pictures of all variants share one layout.
+    computed once per graph and cached (keyed on the table's edge pairs, whatever their
+    order), so the pictures of all variants — and every redraw of a live model's graph in the
+    dashboard — share one layout.
     """
-    return _layout(_pairs(edges).tobytes(), int(n))
+    key = _pairs(edges).tobytes()
+    with _LAYOUT_LOCK:  # one computation per graph, even when sessions ask at once
+        return _layout(key, int(n))
 
 
 def _flag(column: pd.Series) -> np.ndarray:
     return column.astype(str).str.strip().str.lower().isin(["true", "1", "1.0"]).to_numpy()
 
 
-def network_states(users: pd.DataFrame, brand: str) -> np.ndarray:
+def network_states(users: pd.DataFrame, brand: str,
+                   pout_threshold: float = DEFAULT_POUT_THRESHOLD) -> np.ndarray:
     """Each user's state towards ``brand`` for the network picture, by priority: ``perk`` (got a
-    perk), ``adopted``, ``pouting`` (pout ≥ 0.3), ``aware`` (reached), else ``none``."""
+    perk), ``adopted``, ``pouting`` (pout ≥ ``pout_threshold``, the scenario's
+    ``behaviour.pout_threshold``), ``aware`` (reached), else ``none``."""
     state = np.full(len(users), "none", dtype=object)
     aware = _flag(users[f"aware_{brand}"])
-    pouting = users[f"pout_{brand}"].fillna(0).to_numpy(dtype=float) >= POUT_THRESHOLD
+    pouting = users[f"pout_{brand}"].fillna(0).to_numpy(dtype=float) >= pout_threshold
     adopted = _flag(users[f"adopted_{brand}"])
     perk = users[f"perk_{brand}"].fillna(0).to_numpy(dtype=float) > 0
     for mask, name in ((aware, "aware"), (pouting, "pouting"), (adopted, "adopted"), (perk, "perk")):
@@ -620,13 +681,17 @@ def network_states(users: pd.DataFrame, brand: str) -> np.ndarray:
 
 
 def plot_network(users: pd.DataFrame, edges: pd.DataFrame, brand: str,
-                 variant: str | None = None) -> Figure:
+                 variant: str | None = None, *, pout_threshold: float = DEFAULT_POUT_THRESHOLD,
+                 fig: Figure | None = None, title: str | None = None) -> Figure:
     """The follows graph with users coloured by their state towards ``brand`` — got a perk,
-    adopted, pouting (pout ≥ 0.3), reached/aware, not reached — and sized by √followers.
+    adopted, pouting (pout ≥ ``pout_threshold``: the scenario's, see :func:`pout_threshold`),
+    reached/aware, not reached — and sized by √followers.
 
-    ``users`` is ``users.csv`` (one row per user per variant); ``variant`` defaults to the
-    first. For sweeps, the first sweep point in the table is drawn. Graphs above
-    ``NETWORK_MAX_USERS`` users are refused (the layout would be slow and unreadable).
+    ``users`` is ``users.csv`` (one row per user per variant) or a live model's
+    ``users_frame()``; ``variant`` defaults to the first. For sweeps, the first sweep point in
+    the table is drawn. Graphs above ``NETWORK_MAX_USERS`` users are refused (the layout would
+    be slow and unreadable). Drawn on ``fig`` if given (with a constrained layout, for the
+    legend below), else on a new figure; ``title`` replaces the figure's title.
     """
     users = users.copy()
     if "variant" not in users.columns:
@@ -651,7 +716,7 @@ def plot_network(users: pd.DataFrame, edges: pd.DataFrame, brand: str,
         raise ValueError(f"plot_network: {n:,} users; pictures are drawn up to {NETWORK_MAX_USERS:,}")
     pos = network_layout(edges, n)
     pairs = _pairs(edges)
-    fig = Figure(figsize=(8.5, 7.5), layout="constrained")
+    fig = fig if fig is not None else Figure(figsize=(8.5, 7.5), layout="constrained")
     ax = fig.add_subplot()
     alpha = float(np.clip(12 / np.sqrt(max(len(pairs), 1)), 0.05, 0.5))
     ax.add_collection(LineCollection(pos[pairs], colors="#888888", linewidths=0.4, alpha=alpha,
@@ -659,9 +724,10 @@ def plot_network(users: pd.DataFrame, edges: pd.DataFrame, brand: str,
     followers = part["followers"].to_numpy(dtype=float)
     big = float(np.clip(36000 / max(n, 1), 30, 160))
     sizes = big * (0.08 + 0.92 * np.sqrt(followers / max(followers.max(initial=0), 1)))
-    state = network_states(part, brand)
+    state = network_states(part, brand, pout_threshold)
     xy = pos[ids]
     for z, (key, label, color) in enumerate(NETWORK_STATES):
+        label = label.format(threshold=pout_threshold)
         mask = state == key
         ax.scatter(xy[mask, 0], xy[mask, 1], s=sizes[mask], c=color, label=label,
                    edgecolors="black" if key == "perk" else "white",
@@ -671,12 +737,13 @@ def plot_network(users: pd.DataFrame, edges: pd.DataFrame, brand: str,
     handles = [Line2D([], [], linestyle="none", marker="o", markersize=8, color=color,
                       markeredgecolor="black" if key == "perk" else "white")
                for key, _, color in NETWORK_STATES]
-    labels = [f"{label} ({(state == key).sum():,})" for key, label, _ in NETWORK_STATES]
+    labels = [f"{label.format(threshold=pout_threshold)} ({(state == key).sum():,})"
+              for key, label, _ in NETWORK_STATES]
     _legend(fig, handles[::-1], labels[::-1], "state towards the brand (users)")
     ax.set_aspect("equal")
     ax.autoscale_view()
     ax.set_axis_off()
-    fig.suptitle(f"{brand}, variant {variant}: who got a perk, who adopted, who pouts\n"
+    fig.suptitle(title or f"{brand}, variant {variant}: who got a perk, who adopted, who pouts\n"
                  f"{len(part):,} users, {len(pairs):,} follow ties; node size ∝ √followers",
                  fontsize=11)
     return fig
@@ -752,16 +819,57 @@ def read_tables(folder: str | Path) -> Tables:
     return tables
 
 
-def scenario_metrics(folder: Path) -> list[str]:
-    """The metrics the folder's scenario is about (its ``metrics:``), if it names any."""
+def _scenario_document(folder: Path) -> dict[str, Any]:
+    """The folder's ``scenario.yaml`` (the resolved scenario as run), or ``{}``."""
     import yaml
 
     try:
         doc = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return []
-    wanted = doc.get("metrics") if isinstance(doc, dict) else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def scenario_metrics(folder: Path) -> list[str]:
+    """The metrics the folder's scenario is about (its ``metrics:``), if it names any."""
+    wanted = _scenario_document(folder).get("metrics")
     return [m for m in wanted if isinstance(m, str)] if isinstance(wanted, list) else []
+
+
+def pout_threshold(folder: str | Path, variant: str | None = None,
+                   point: Mapping[str, Any] | None = None) -> float:
+    """The pout at which a user counts as pouting (``behaviour.pout_threshold``) in the runs
+    of a results folder whose users the network picture draws.
+
+    Read from the folder's ``scenario.yaml`` with ``variant``'s changes and then the sweep
+    ``point``'s values (``{field.path: value}``) applied, as the runs applied them; the
+    scenario format's default (:data:`DEFAULT_POUT_THRESHOLD`) if the folder records none.
+    """
+    from simulator.scenario.loader import apply_override, variant_document
+    from simulator.scenario.schema import parse_field_path
+
+    doc = _scenario_document(Path(folder))
+    try:
+        changes = (doc.get("variants") or {}).get(variant) if variant else None
+        doc = variant_document(doc, changes or {})
+        for key, value in (point or {}).items():
+            apply_override(doc, parse_field_path(key), value)
+        value = (doc.get("behaviour") or {}).get("pout_threshold", DEFAULT_POUT_THRESHOLD)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        return DEFAULT_POUT_THRESHOLD
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        return DEFAULT_POUT_THRESHOLD
+    return float(value)
+
+
+def _first_point(table: pd.DataFrame) -> dict[str, Any]:
+    """The swept values of the first sweep point of a table (the point whose users are kept),
+    or ``{}`` if it is not a sweep."""
+    params = sweep_params(table)
+    if not params or table.empty:
+        return {}
+    first = table[table["point"] == table["point"].iloc[0]].iloc[0]
+    return {p: first[p].item() if hasattr(first[p], "item") else first[p] for p in params}
 
 
 def draw_all(folder: str | Path, tables: Tables | None = None) -> list[Path]:
@@ -772,10 +880,10 @@ def draw_all(folder: str | Path, tables: Tables | None = None) -> list[Path]:
     ``final_metrics`` (up to ``MAX_BAR_GROUPS`` sweep points; the scenario's own ``metrics:``
     first, then the usual ones, six in all), ``tradeoff``, for sweeps
     ``sweep_<param>_<metric>`` per swept parameter and metric of ``SWEEP_METRICS``, and
-    ``network_<variant>`` per variant when users and edges exist. With several brands every
-    name gets a ``_<brand>`` suffix. Each figure is written as PNG and SVG; returns the
-    written paths, sorted. The tables are read (and checked: :func:`read_tables`) first,
-    unless given.
+    ``network_<variant>`` per variant when users and edges exist (pouting at the variant's own
+    :func:`pout_threshold`). With several brands every name gets a ``_<brand>`` suffix. Each
+    figure is written as PNG and SVG; returns the written paths, sorted. The tables are read
+    (and checked: :func:`read_tables`) first, unless given.
     """
     folder = Path(folder)
     out = folder / "figures"
@@ -811,9 +919,11 @@ def draw_all(folder: str | Path, tables: Tables | None = None) -> list[Path]:
         if users is not None and edges is not None and f"perk_{brand}" in users.columns:
             variants = (list(dict.fromkeys(users["variant"].astype(str)))
                         if "variant" in users.columns else ["base"])
+            point = _first_point(base)
             for variant in variants:
-                written += save(plot_network(users, edges, brand, variant), out,
-                                f"network_{slug(variant)}{sfx}")
+                threshold = pout_threshold(folder, variant, point)
+                written += save(plot_network(users, edges, brand, variant, pout_threshold=threshold),
+                                out, f"network_{slug(variant)}{sfx}")
     return sorted(written)
 
 
