@@ -272,9 +272,19 @@ def test_dashboard_in_a_browser(server, browser, tmp_path):
     wait(lambda: int(thumb.get_attribute("aria-valuenow")) != perks, "the perks slider to move")
     moved = int(thumb.get_attribute("aria-valuenow"))
 
-    button("Reset").click()
-    wait(lambda: "Running: lottery" in body(), "Reset to build a lottery model")
-    assert f"{moved} perks" in body()
+    # The slider's new value reaches the server over the websocket a moment after the browser
+    # shows it; a Reset clicked within that moment (a test's speed, not a person's, and mostly on
+    # a loaded machine) builds the model with the old value. So Reset again, up to three times,
+    # until the running model has the new value.
+    for attempt in range(3):
+        button("Reset").click()
+        wait(lambda: "Running: lottery" in body(), "Reset to build a lottery model")
+        try:
+            wait(lambda: f"{moved} perks" in body(), f"{moved} perks after Reset", timeout=5)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     network = browser.find_elements(By.CSS_SELECTOR, "img")[0].get_attribute("src")
     for _ in range(app.CAMPAIGN_START + 1):
         before = body()

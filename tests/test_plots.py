@@ -276,7 +276,7 @@ def test_network_states_priority_legend_and_sizes():
     assert len(ax.collections) == 1 + len(plots.NETWORK_STATES)  # edges + one scatter per state
     labels = legend_labels(fig)
     assert labels[0] == f"got a perk ({(state == 'perk').sum()})"
-    assert len(labels) == 5 and labels[-1].startswith("not reached")
+    assert len(labels) == 5 and labels[-1].startswith("never heard of the brand")
     scatter = ax.collections[-1]  # perk recipients, drawn last
     top = part["followers"].to_numpy()[state == "perk"]
     sizes = scatter.get_sizes()

@@ -7,5 +7,6 @@ solara, which the rest does not).
 - :mod:`~simulator.views.plots` — the figures
 - :mod:`~simulator.views.report` — the HTML/Markdown report of a results folder
 - :mod:`~simulator.views.explain` — why one user got a perk or pouted
-- :mod:`~simulator.views.dashboard` — the solara dashboard
+- :mod:`~simulator.views.dashboard` — the solara dashboard (the page)
+- :mod:`~simulator.views.server` — starting the dashboard server (`perksim dashboard`)
 """

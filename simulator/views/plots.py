@@ -82,8 +82,8 @@ METRIC_INFO: dict[str, tuple[str, str, str | None]] = {
 # network picture: states in drawing order (later on top) and legend order (reversed); the
 # labels are formatted with the pout threshold
 NETWORK_STATES = [
-    ("none", "not reached", "#BBBBBB"),
-    ("aware", "reached / aware", "#56B4E9"),
+    ("none", "never heard of the brand", "#BBBBBB"),
+    ("aware", "heard of it (any mention, complaints too)", "#56B4E9"),
     ("pouting", "pouting, pout ≥ {threshold:g}", "#D55E00"),
     ("adopted", "adopted", "#009E73"),
     ("perk", "got a perk", "#E69F00"),
@@ -685,7 +685,8 @@ def plot_network(users: pd.DataFrame, edges: pd.DataFrame, brand: str,
                  fig: Figure | None = None, title: str | None = None) -> Figure:
     """The follows graph with users coloured by their state towards ``brand`` — got a perk,
     adopted, pouting (pout ≥ ``pout_threshold``: the scenario's, see :func:`pout_threshold`),
-    reached/aware, not reached — and sized by √followers.
+    heard of the brand (any mention: this is awareness, ``reach_all``, not ``reach``), never
+    heard of it — and sized by √followers.
 
     ``users`` is ``users.csv`` (one row per user per variant) or a live model's
     ``users_frame()``; ``variant`` defaults to the first. For sweeps, the first sweep point in

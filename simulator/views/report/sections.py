@@ -305,8 +305,10 @@ def figure_caption(stem: str, params: Sequence[str] = ()) -> str:
         variant = stem.removeprefix("network_")
         return (f"The follows graph of the first replicate{' of ' + variant if variant else ''}, "
                 "each user coloured by their state towards the brand (the legend: got a perk, "
-                "adopted, pouting, reached, not reached). Read: do the perks sit among the fans or "
-                "in the crowded centre, and where are the pouting users?")
+                "adopted, pouting, heard of the brand from any mention — complaints too, so "
+                "this is awareness, not the campaign's reach — and never heard of it). Read: do "
+                "the perks sit among the fans or in the crowded centre, and where are the "
+                "pouting users?")
     if stem.startswith("sweep_"):
         metric = next((m for m in sorted(METRIC_WORDS, key=len, reverse=True)
                        if stem.endswith(f"_{m}") or f"_{m}_" in stem), None)
