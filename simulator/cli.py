@@ -52,7 +52,7 @@ from simulator.experiment.statistics import MIN_NONZERO
 from simulator.model.graphs import EdgeListError
 from simulator.model.metrics import HEADLINE, METRICS
 from simulator.scenario.library import bundled, resolve
-from simulator.scenario.loader import load_scenario, validate_document
+from simulator.scenario.loader import Override, load_scenario, validate_document
 from simulator.scenario.schema import (
     MAX_REPLICATES,
     MAX_SEED,
@@ -196,7 +196,7 @@ def cli() -> None:
     """Simulate influencer-perk campaigns: who gets perks, who is reached, who pouts."""
 
 
-def _load(scenario: Path, overrides: list[str], variant: str | None = None) -> Scenario:
+def _load(scenario: Path, overrides: list[str | Override], variant: str | None = None) -> Scenario:
     """Load and validate, or exit 2 with every located problem."""
     try:
         return load_scenario(scenario, overrides=overrides, variant=variant)
@@ -205,12 +205,14 @@ def _load(scenario: Path, overrides: list[str], variant: str | None = None) -> S
         raise  # unreachable: _bad_input exits
 
 
-def _overrides(overrides: tuple[str, ...], seed: int | None, steps: int | None) -> list[str]:
-    extra = list(overrides)
+def _overrides(overrides: tuple[str, ...], seed: int | None,
+               steps: int | None) -> list[str | Override]:
+    """The ``--set`` strings, then ``--seed`` and ``--steps`` as typed values (ints as given)."""
+    extra: list[str | Override] = list(overrides)
     if seed is not None:
-        extra.append(f"seed={seed}")
+        extra.append(Override("seed", seed, f"--seed {seed}"))
     if steps is not None:
-        extra.append(f"steps={steps}")
+        extra.append(Override("steps", steps, f"--steps {steps}"))
     return extra
 
 

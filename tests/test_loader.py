@@ -197,3 +197,40 @@ def test_deep_merge_keeps_the_base_untouched():
     out = deep_merge(base, {"a": {"c": [3]}, "e": 2})
     assert out == {"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}
     assert base == {"a": {"b": 1, "c": [1, 2]}, "d": 1}
+
+
+# --- typed overrides (the command line's --seed and --steps) -----------------------------------
+
+
+def test_typed_overrides_are_used_as_given_and_blamed_by_their_source(tmp_path):
+    from simulator.scenario.loader import Override
+
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nsteps: 10\npopulation: {size: 200}\ncampaigns:\n"
+                    "  - {brand: acme, topic: sports, start: 2, strategy: {kind: lottery}}\n",
+                    encoding="utf-8")
+    sc = load_scenario(path, overrides=["steps=12", Override("seed", 2**62, "--seed 2**62")])
+    assert (sc.steps, sc.seed) == (12, 2**62) and type(sc.seed) is int
+    # a typed value is not parsed: the text "12" is not the number 12, as in a scenario file
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, overrides=[Override("steps", "12", "--steps '12'")])
+    [problem] = info.value.problems
+    assert (problem.file, problem.path) == ("--steps '12'", "steps")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, overrides=[Override("campaigns[3].perks", 5)])
+    [problem] = info.value.problems
+    assert problem.file == "campaigns[3].perks=5" and "does not exist" in problem.message
+
+
+def test_seed_and_steps_on_the_command_line_are_blamed_as_options(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\nsteps: 10\npopulation: {size: 200}\ncampaigns:\n"
+                    "  - {brand: acme, topic: sports, start: 50, strategy: {kind: lottery}}\n",
+                    encoding="utf-8")
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 2  # the campaign starts after the last step
+    result = CliRunner().invoke(cli, ["run", str(path), "--steps", "60", "--seed", "4",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    manifest = next((tmp_path / "out").rglob("manifest.json")).read_text(encoding="utf-8")
+    assert '"steps": 60' in manifest and '"seed": 4' in manifest

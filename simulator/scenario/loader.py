@@ -24,6 +24,7 @@ import re
 import stat
 import types
 import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -505,19 +506,39 @@ def parse_override(expr: str) -> tuple[tuple[Any, ...], Any]:
     return path, value
 
 
-def _apply_overrides(data: Any, overrides: list[str]) -> tuple[Any, dict[tuple, str]]:
+@dataclass(frozen=True)
+class Override:
+    """A typed override: set the field at ``path`` (``"campaigns[0].perks"``) to ``value``,
+    a Python value used as it is (no YAML parsing), e.g. the command line's ``--seed``.
+    ``source`` names it in error messages (``"--seed 7"``); by default ``path=value``."""
+
+    path: str
+    value: Any
+    source: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.source or f"{self.path}={self.value!r}"
+
+
+def _apply_overrides(data: Any, overrides: list[str | Override]) -> tuple[Any, dict[tuple, str]]:
+    """Apply ``--set`` strings (values parsed as YAML) and typed :class:`Override` values, in
+    order; returns the data and, per field path, the label a problem there is blamed on."""
     problems: list[Problem] = []
     applied: dict[tuple, str] = {}
-    for expr in overrides:
+    for item in overrides:
+        typed = isinstance(item, Override)
+        label = item.label if typed else f"--set {clip(item, 200)}"
         try:
-            path, value = parse_override(expr)
+            path, value = ((parse_field_path(item.path), item.value) if typed
+                           else parse_override(item))
             if not isinstance(data, dict):
                 raise ValueError("the scenario is not a mapping")
             apply_override(data, path, value)
-            applied[path] = expr
+            applied[path] = label
         except ValueError as exc:
-            field = expr.split("=", 1)[0] if "=" in expr else ""
-            problems.append(Problem(f"--set {clip(expr, 200)}", None, None, clip(field, 200), str(exc)))
+            field = item.path if typed else item.split("=", 1)[0] if "=" in item else ""
+            problems.append(Problem(label, None, None, clip(field, 200), str(exc)))
     if problems:
         raise ScenarioError(problems)
     return data, applied
@@ -525,10 +546,10 @@ def _apply_overrides(data: Any, overrides: list[str]) -> tuple[Any, dict[tuple, 
 
 def _blame_override(problem: Problem, applied: dict[tuple, str]) -> Problem:
     """Point a problem at the ``--set`` that caused it rather than at the file's line."""
-    for path, expr in applied.items():
+    for path, label in applied.items():
         d = dotted(path)
         if problem.path == d or problem.path.startswith((d + ".", d + "[")):
-            return Problem(f"--set {clip(expr, 200)}", None, None, problem.path, problem.message)
+            return Problem(label, None, None, problem.path, problem.message)
     return problem
 
 
@@ -1064,12 +1085,13 @@ def _reported(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def load_scenario(path: str | Path, overrides: list[str] | None = None,
+def load_scenario(path: str | Path, overrides: list[str | Override] | None = None,
                   variant: str | None = None) -> Scenario:
     """Read, parse and validate a scenario file.
 
-    ``overrides`` are ``PATH=VALUE`` strings (``campaigns[0].perks=10``; values are YAML),
-    applied before validation; ``variant`` applies one of the file's ``variants:``.
+    ``overrides`` are ``PATH=VALUE`` strings (``campaigns[0].perks=10``; values are YAML) or
+    typed :class:`Override` values (``Override("seed", 7)``), applied in order before
+    validation; ``variant`` applies one of the file's ``variants:``.
 
     >>> sc = load_scenario("scenarios/klout_pout.yaml")
     >>> sc.campaigns[0].strategy.kind
@@ -1094,7 +1116,7 @@ def _never_crash(file: str) -> typing.Iterator[None]:
                                      "checked with the memory available")]) from None
 
 
-def _load_scenario(path: Path, overrides: list[str], variant: str | None) -> Scenario:
+def _load_scenario(path: Path, overrides: list[str | Override], variant: str | None) -> Scenario:
     data, marks = read_document(path)
     data, applied = _apply_overrides(data, overrides)
     try:
