@@ -163,6 +163,7 @@ class Progress:
         self.bar: Any = None
 
     def __call__(self, done: int, failed: int, total: int) -> None:
+        """Report progress: ``done`` and ``failed`` runs out of ``total`` (the experiment's callback)."""
         finished = done + failed
         if self.tty:
             if self.bar is None:
@@ -186,6 +187,7 @@ class Progress:
             self.last_line, self.last_done = now, finished
 
     def close(self) -> None:
+        """Finish the progress bar, if one was drawn."""
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
 

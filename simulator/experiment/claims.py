@@ -38,9 +38,11 @@ class ClaimResult:
 
     @property
     def says(self) -> str:
+        """The claim in words, as the scenario states it."""
         return self.claim.says
 
     def to_text(self) -> str:
+        """``holds: <claim> — <evidence>`` (``FAILS: …`` if it does not hold), one line."""
         return f"{'holds' if self.holds else 'FAILS'}: {self.claim.says} — {self.evidence}"
 
 

@@ -31,6 +31,7 @@ OnResult = Callable[[Task, dict[str, Any]], None]
 
 
 def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask where the system has one)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux

@@ -58,14 +58,17 @@ class RunResult:
 
     @property
     def steps(self) -> pd.DataFrame:
+        """The run's per-step table (one row per step and brand)."""
         return self.model.steps_frame()
 
     @property
     def summary(self) -> pd.DataFrame:
+        """The run's summary table (one row per brand)."""
         return self.model.summary()
 
     @property
     def users(self) -> pd.DataFrame:
+        """The run's per-user table (one row per user)."""
         return self.model.users_frame()
 
 
@@ -93,6 +96,7 @@ class Task:
 
     @property
     def key(self) -> str:
+        """The task's name in stores and folders: ``[p0003-]<variant>-r0007``."""
         head = "" if self.point is None else f"p{self.point:04d}-"
         return f"{head}{self.variant}-r{self.replicate:04d}"
 

@@ -66,10 +66,12 @@ MIB = 2**20
 
 
 def utc_now() -> datetime:
+    """The current time, timezone-aware, in UTC (manifests and lock files)."""
     return datetime.now(UTC)
 
 
 def package_versions() -> dict[str, str]:
+    """The versions of Python and of the packages results depend on (``"not installed"`` if absent)."""
     out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -80,11 +82,13 @@ def package_versions() -> dict[str, str]:
 
 
 def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 (hex) of the scenario's document as canonical JSON: equal for equal scenarios."""
     text = json.dumps(scenario.to_document(), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def file_hash(path: str | Path | None) -> str | None:
+    """SHA-256 (hex) of the file's bytes, or ``None`` if ``path`` is ``None`` or not a file."""
     if path is None or not Path(path).is_file():
         return None
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -162,6 +166,7 @@ def read_owner(lock_file: Path) -> dict[str, Any]:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (one owned by another user counts as alive)."""
     if pid <= 0:
         return False
     if pid == os.getpid():
@@ -232,6 +237,8 @@ class FolderLock:
         self.path = Path(folder) / LOCK_FILE
 
     def release(self, remove: bool = False) -> None:
+        """Release the lock and close its file (a no-op if already released); with ``remove``,
+        delete the lock file first."""
         if self.fd is None:
             return
         if remove:
@@ -563,10 +570,12 @@ def _remove_created(created: list[Path]) -> None:
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` as CSV, without the index and with ``FLOAT_FORMAT`` (byte-identical reruns)."""
     frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
 
 def write_yaml(document: Any, path: Path) -> None:
+    """Write ``document`` as UTF-8 YAML, keys in their order."""
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
@@ -806,6 +815,8 @@ TABLES = ("steps", "summary", "users", "edges")
 
 
 def final_folder(partial: Path) -> Path:
+    """The folder an unfinished ``<run-id>.partial`` folder becomes when complete (ValueError if
+    ``partial`` does not end in ``.partial``)."""
     if not partial.name.endswith(PARTIAL):
         raise ValueError(f"{partial} is not an unfinished results folder (*{PARTIAL})")
     return partial.parent / partial.name[: -len(PARTIAL)]
@@ -833,6 +844,8 @@ class FolderStore:
         self._done: set[str] | None = None
 
     def done(self) -> set[str]:
+        """The keys of the tasks whose run folders read back (read once, then kept up to date by
+        :meth:`save`); damaged folders go to ``damaged`` instead."""
         if self._done is None:
             done = set()
             for p in sorted(self.runs.iterdir()):
@@ -848,6 +861,8 @@ class FolderStore:
         return set(self._done)
 
     def save(self, task: Any, result: dict[str, Any]) -> None:
+        """Persist one task's result: its tables and ``run.json`` in ``runs/<key>/`` (written to a
+        temporary folder and renamed), or its error in ``runs/<key>.error.txt``."""
         error_file = self.runs / f"{task.key}.error.txt"
         if "error" in result:
             error_file.write_text(result["error"], encoding="utf-8")
@@ -887,6 +902,8 @@ class FolderStore:
         return out
 
     def load(self, task: Any) -> dict[str, Any] | None:
+        """A task's stored result: its tables (as read back), ``{"key", "error"}`` for a failed run,
+        or ``None`` if it has not run (or its folder is damaged)."""
         folder = self.runs / task.key
         if (folder / "summary.csv").is_file() and task.key not in self.damaged:
             return self._read(folder)

@@ -55,13 +55,16 @@ class MemoryStore:
         self.results: dict[str, dict[str, Any]] = {}
 
     def done(self) -> set[str]:
+        """The keys of the tasks that finished without an error."""
         return {k for k, r in self.results.items() if "error" not in r}
 
     def save(self, task: Task, result: dict[str, Any]) -> None:
+        """Keep a task's result, its tables normalised as if read back from CSV (:func:`normalise`)."""
         self.results[task.key] = {k: normalise(v) if isinstance(v, pd.DataFrame) else v
                                   for k, v in result.items()}
 
     def load(self, task: Task) -> dict[str, Any] | None:
+        """A task's stored result, or ``None`` if it has not run."""
         return self.results.get(task.key)
 
 

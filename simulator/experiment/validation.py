@@ -131,6 +131,7 @@ class Check:
     items: tuple[Item, ...]
 
     def item(self, key: str) -> Item:
+        """The row ``key`` of this check (StopIteration if there is none)."""
         return next(i for i in self.items if i.key == key)
 
 
@@ -147,6 +148,7 @@ class Measured:
 
 @dataclass
 class Table:
+    """A detail table of a check's outcome: a title, column names and rows of text."""
     title: str
     columns: list[str]
     rows: list[list[str]]
@@ -162,6 +164,7 @@ class Outcome:
 
     @property
     def failed(self) -> list[str]:
+        """The keys of the judged rows that failed."""
         return [k for k, m in self.items.items() if m.judged and m.verdict == "fail"]
 
 
@@ -174,13 +177,16 @@ class Validation:
 
     @property
     def failed(self) -> list[tuple[str, str]]:
+        """The (check key, row key) pairs of the judged rows that failed, in table order."""
         return [(c, i) for c, o in self.outcomes.items() for i in o.failed]
 
     @property
     def passed(self) -> bool:
+        """Whether no judged row failed."""
         return not self.failed
 
     def to_json(self) -> dict[str, Any]:
+        """The record as plain JSON data (what the validation page's last block holds)."""
         return {"size": self.size,
                 "checks": {k: {"items": {i: asdict(m) for i, m in o.items.items()},
                                "tables": [asdict(t) for t in o.tables], "notes": o.notes}
@@ -188,6 +194,7 @@ class Validation:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Validation:
+        """The record back from :meth:`to_json`'s data."""
         outcomes = {k: Outcome(items={i: Measured(**m) for i, m in o["items"].items()},
                                tables=[Table(**t) for t in o["tables"]], notes=list(o["notes"]))
                     for k, o in data["checks"].items()}
@@ -488,6 +495,7 @@ def checks_dir() -> Path:
 
 
 def load_check(name: str, overrides: list[str] | None = None) -> Scenario:
+    """The check scenario ``name`` (a file in ``scenarios/checks/``), validated, with ``overrides``."""
     return load_scenario(checks_dir() / name, overrides=overrides)
 
 
@@ -510,6 +518,7 @@ def _base_campaign(sc: Scenario) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Job:
+    """One simulation of a study: ``JOBS[fn](**kwargs)``, with its expected cost ``weight``."""
     study: str
     fn: str
     kwargs: dict[str, Any]
@@ -614,6 +623,8 @@ def job_seeded(file: str, replicate: int, n_random: int, n_top: int,
 
 
 def job_score(file: str, replicate: int) -> dict[str, Any]:
+    """The mean score and the share scoring 63 or more (``KLOUT_TOP``), before and after one
+    replicate of the score-distribution scenario."""
     sc = load_check(file)
     model = PerkCampaignModel(sc, rng=replicate_seed(sc.seed, replicate))
     start = model.score.copy()
@@ -627,6 +638,7 @@ JOBS: dict[str, Callable[..., dict[str, Any]]] = {
 
 
 def run_job(job: Job) -> dict[str, Any]:
+    """Run one simulation (in this process or a worker): its result as a dict of plain values."""
     return JOBS[job.fn](**job.kwargs)
 
 
@@ -705,6 +717,7 @@ def wilson(share: float, n: int, z: float = 1.959963984540054) -> tuple[float, f
 
 
 def t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The ``level`` t interval of the mean of ``values`` (NaNs if there are fewer than two)."""
     values = np.asarray(values, dtype=float)
     if values.size < 2:
         return math.nan, math.nan
@@ -739,6 +752,8 @@ def _collect(results: list[dict[str, Any]], key: str) -> np.ndarray:
 
 
 def evaluate_tree(results: list[dict[str, Any]], size: Size) -> Outcome:
+    """Judge ``ic_tree``: the share adopted at each depth d against p^d (99% simultaneous Wilson
+    intervals), and the step each adopted at."""
     check = BY_KEY["ic_tree"]
     m = len(check.items)
     z_family = float(stats.norm.ppf(1 - TREE_FAMILY / (2 * m)))
@@ -778,6 +793,8 @@ def evaluate_tree(results: list[dict[str, Any]], size: Size) -> Outcome:
 
 
 def evaluate_live_edge(results: list[dict[str, Any]], size: Size) -> Outcome:
+    """Judge ``ic_live_edge``: the model's mean spread against the live-edge Monte Carlo's (the
+    difference within its 99% interval, no cascade cut short)."""
     model_runs = [r for r in results if "spread" in r]
     model = _collect(model_runs, "spread").astype(float)
     reference = _collect([r for r in results if "sizes" in r], "sizes").astype(float)
@@ -804,6 +821,8 @@ def evaluate_live_edge(results: list[dict[str, Any]], size: Size) -> Outcome:
 
 
 def evaluate_kkt(results: list[dict[str, Any]], size: Size) -> Outcome:
+    """Judge ``kkt_seeding``: high-degree against random seeding on the HEP-TH graph (plateau of
+    high degree, random/high-degree ratios, spread per extra seed; bootstrap intervals)."""
     rng = _boot_rng("kkt_seeding")
     per = len(_batches(size.kkt_runs, size.kkt_batch))
     parts: dict[tuple[float, str, int], list[np.ndarray]] = {}
@@ -884,6 +903,8 @@ def _seeded_notes(results: list[dict[str, Any]], frame: pd.DataFrame) -> str:
 
 
 def evaluate_watts_dodds(results: list[dict[str, Any]], size: Size) -> Outcome:
+    """Judge ``watts_dodds``: cascades of the top 10% by followers against everyone's, in size and
+    in size per follower (bootstrap intervals)."""
     rng = _boot_rng("watts_dodds")
     frame = _seeded_frame(results)
     frame = frame[frame["mentioned"]]
@@ -931,6 +952,8 @@ def _best_bins(sizes: np.ndarray, followers: np.ndarray, alphas: np.ndarray) -> 
 
 
 def evaluate_bakshy(results: list[dict[str, Any]], size: Size) -> Outcome:
+    """Judge ``bakshy_cost``: which follower-rank bin of seeds is the most cost-effective across a
+    range of costs per follower (bootstrap intervals)."""
     rng = _boot_rng("bakshy_cost")
     frame = _seeded_frame(results)
     frame = frame[frame["mentioned"]].copy()
@@ -992,6 +1015,8 @@ def evaluate_bakshy(results: list[dict[str, Any]], size: Size) -> Outcome:
 
 
 def evaluate_goel(results: list[dict[str, Any]], size: Size) -> Outcome:
+    """Judge ``goel_shape``: the share of cascades that are a lone seed and the share that reach
+    beyond one degree (Wilson intervals)."""
     frame = _seeded_frame(results)
     frame = frame[frame["mentioned"] & (frame["group"] == "all")]
     n = len(frame)
@@ -1022,6 +1047,8 @@ def evaluate_goel(results: list[dict[str, Any]], size: Size) -> Outcome:
 
 
 def evaluate_score(results: list[dict[str, Any]], size: Size) -> Outcome:
+    """Judge ``score_distribution``: the mean score and the share at 63 or more, at the start and
+    after 60 steps, against their published ranges (t intervals over replicates)."""
     items = {}
     for key, lo, hi in (("mean_start", 37, 43), ("top_start", 0.03, 0.08), ("mean_end", 37, 43),
                         ("top_end", 0.03, 0.08)):
@@ -1043,6 +1070,7 @@ EVALUATE: dict[str, Callable[[list[dict[str, Any]], Size], Outcome]] = {
 
 
 def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask where the system has one)."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -1136,6 +1164,7 @@ def fmt(x: float, kind: str = "num") -> str:
 
 
 def measured_text(m: Measured, kind: str) -> str:
+    """A measured value as the tables show it, with its ``[low, high]`` interval if it has one."""
     text = fmt(m.value, kind)
     if not (math.isnan(m.low) and math.isnan(m.high)):
         text += f" [{fmt(m.low, kind)}, {fmt(m.high, kind)}]"
@@ -1143,6 +1172,8 @@ def measured_text(m: Measured, kind: str) -> str:
 
 
 def result_text(m: Measured) -> str:
+    """A row's verdict in words: ``pass``, ``FAIL``, ``reported`` (info rows), or ``… (not judged
+    at quick size)``."""
     if m.verdict == "info":
         return "reported"
     if not m.judged:

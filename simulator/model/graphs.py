@@ -111,10 +111,12 @@ class Graph:
 
     @property
     def n(self) -> int:
+        """The number of users."""
         return self.followers.shape[0]
 
     @property
     def edges(self) -> int:
+        """The number of follow edges (a friendship counts twice)."""
         return int(self.followers.nnz)
 
     def neighbours(self) -> sp.csr_array:

@@ -39,6 +39,7 @@ class Population:
 
     @property
     def size(self) -> int:
+        """The number of users."""
         return int(self.archetype.size)
 
     @functools.cached_property

@@ -52,6 +52,7 @@ class ScoreMap:
     sd: float
 
     def __call__(self, raw: np.ndarray) -> np.ndarray:
+        """Scores (1–100) of the raw values ``raw``."""
         z = np.interp(raw, self.knots, self.z)
         if self.knots.size >= 2:
             lo_slope = (self.z[1] - self.z[0]) / (self.knots[1] - self.knots[0])
@@ -90,12 +91,14 @@ class ScoreTracker:
         self.distinct = np.zeros(n)
 
     def observe(self, posts: np.ndarray, reactions: np.ndarray, distinct: np.ndarray) -> None:
+        """Fold one step's posts, reactions and distinct reactors per user into the averages."""
         a = self.alpha
         self.posts += a * (posts - self.posts)
         self.reactions += a * (reactions - self.reactions)
         self.distinct += a * (distinct - self.distinct)
 
     def raw(self, followers: np.ndarray, network: np.ndarray | float, weights: ScoreWeights) -> np.ndarray:
+        """Each user's raw score from the averages, with ``followers`` as reach and ``network`` as N."""
         amp = amplification(self.reactions, self.distinct, self.posts)
         return raw_score(self.posts, followers, amp, network, weights)
 

@@ -20,6 +20,7 @@ def scenarios_dir() -> Path | None:
 
 @dataclass(frozen=True)
 class Entry:
+    """A bundled scenario: its name (the file's stem), its file and its one-line question."""
     name: str
     path: Path
     question: str

@@ -162,6 +162,8 @@ class ScenarioLoader(yaml.SafeLoader):
                            "executed")
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        """Compose a node as PyYAML does, within the budget, keeping track of the node's field path
+        (for the position of a refusal)."""
         if isinstance(parent, yaml.SequenceNode):
             self.path.append(index)
         elif isinstance(parent, yaml.MappingNode):  # index: the key's node; None for the key
@@ -248,6 +250,8 @@ class Marks:
         self.duplicates: list[tuple[tuple[Any, ...], Position]] = []
 
     def walk(self, node: yaml.Node, file: str, path: tuple[Any, ...] = ()) -> None:
+        """Record the position of ``node`` and of every key and value below it, by field path; repeated
+        keys go to ``duplicates``."""
         self.value[path] = _pos(file, node.start_mark)
         if isinstance(node, yaml.MappingNode):
             seen: set[Any] = set()
@@ -518,6 +522,7 @@ class Override:
 
     @property
     def label(self) -> str:
+        """How the override is named in messages: ``source``, else ``path=value``."""
         return self.source or f"{self.path}={self.value!r}"
 
 

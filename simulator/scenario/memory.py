@@ -85,6 +85,7 @@ class GraphSize:
 
     @property
     def generated(self) -> bool:
+        """Whether the graph is generated rather than read from edge lines."""
         return self.lines == 0
 
 
@@ -167,6 +168,7 @@ class Estimate:
 
     @property
     def bytes(self) -> int:
+        """The estimated peak: the largest phase, in bytes."""
         return max(self.phases.values())
 
     @property

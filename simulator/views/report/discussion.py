@@ -16,6 +16,7 @@ from simulator.views.report.vocabulary import compare_list, fmt_value, model_lin
 
 def section_discussion(f: Folder, doc: dict[str, Any], table: Table,
                         docs: dict[str, dict[str, Any]]) -> Section:
+    """Section 7: questions for discussion, with this folder's numbers for the first campaign."""
     s = Section("7. Questions for discussion", "discussion")
     c = (doc.get("campaigns") or [{}])[0]
     brand = str(c.get("brand", "the brand"))
@@ -49,6 +50,8 @@ def section_discussion(f: Folder, doc: dict[str, Any], table: Table,
 
 
 def section_assumptions(doc: dict[str, Any], base: str) -> Section:
+    """Section 8: the model assumptions that matter most, with the values that ran; ``base`` is where
+    the links to docs/model.md point."""
     s = Section("8. The model assumptions that matter most here", "assumptions")
     b = doc.get("behaviour") or {}
     procs = doc.get("processes") or {}

@@ -32,10 +32,12 @@ class Folder:
 
     @property
     def table(self) -> Table:
+        """The comparison table, indexed for look-ups."""
         return Table(self.comparison)
 
     @property
     def variants(self) -> list[str]:
+        """The variants of the comparison table, in order."""
         return self.table.variants
 
 

@@ -28,24 +28,30 @@ class Block:
 
 @dataclass
 class Section:
+    """A section of the report: a title, its anchor (``#anchor``) and its blocks, in order."""
     title: str
     anchor: str
     blocks: list[Block] = field(default_factory=list)
 
     def p(self, text: str) -> None:
+        """Add a paragraph."""
         self.blocks.append(Block("p", text))
 
     def ul(self, items: Sequence[str]) -> None:
+        """Add a bulleted list (nothing if ``items`` is empty)."""
         if items:
             self.blocks.append(Block("ul", list(items)))
 
     def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        """Add a table: a header row and rows of cell text."""
         self.blocks.append(Block("table", {"header": list(header), "rows": [list(r) for r in rows]}))
 
     def code(self, text: str) -> None:
+        """Add a command line (shown as code)."""
         self.blocks.append(Block("code", text))
 
     def note(self, text: str) -> None:
+        """Add a small paragraph (a note)."""
         self.blocks.append(Block("note", text))
 
 

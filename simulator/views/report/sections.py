@@ -227,6 +227,7 @@ def _section_reading(f: Folder, table: Table) -> Section:
 
 
 def strategy_kinds(docs: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """The strategy kind of each campaign: variant → brand → kind (``lottery``, ``top_followers``, …)."""
     return {v: {c.get("brand"): strategy_params(c.get("strategy", {})).get("kind")
                 for c in d.get("campaigns") or []} for v, d in docs.items()}
 

@@ -128,6 +128,8 @@ def _shape_phrase(table: Table, variant: str, brand: str, metric: str, shape: st
 
 
 def sweep_reading(table: Table, summary: pd.DataFrame | None, metrics: Sequence[str]) -> list[str]:
+    """The reading of a sweep: per brand and metric, how each variant changes across the swept
+    values, and whether it rises or falls beyond noise (paired when ``summary`` is given)."""
     ref = table.variants[0]
     points = sorted_points(table)
     names = ", ".join(f"`{p}`" for p in table.params) or "the sweep"

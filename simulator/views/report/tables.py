@@ -68,15 +68,18 @@ class Table:
             self.rows[key] = row
 
     def get(self, variant: str, brand: str, metric: str, point: Any = None) -> dict[str, Any] | None:
+        """The row of (variant, brand, metric) at sweep point ``point``, or ``None`` if absent."""
         return self.rows.get((point, variant, brand, metric))
 
     def point_values(self, point: Any) -> dict[str, Any]:
+        """The swept parameters' values at ``point`` (``{}`` if there is no such point)."""
         for (p, *_), row in self.rows.items():
             if p == point:
                 return {c: row[c] for c in self.params}
         return {}
 
     def max_n(self) -> int:
+        """The most replicates behind any row (0 if ``n`` is missing)."""
         n = pd.to_numeric(self.frame["n"], errors="coerce")
         return int(n.max()) if n.notna().any() else 0
 

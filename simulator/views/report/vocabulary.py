@@ -53,6 +53,7 @@ def model_link(key: str, base: str = MODEL_DOC) -> str:
 
 
 def finite(v: Any) -> bool:
+    """Whether ``v`` converts to a finite float (``None``, NaN, ±inf and non-numbers do not)."""
     try:
         return v is not None and math.isfinite(float(v))
     except (TypeError, ValueError):
@@ -91,6 +92,7 @@ def fmt(v: Any, signed: bool = False) -> str:
 
 
 def fmt_ci(lo: Any, hi: Any, signed: bool = False) -> str:
+    """``[lo, hi]`` formatted with :func:`fmt`, or ``""`` unless both ends are finite."""
     return f"[{fmt(lo, signed)}, {fmt(hi, signed)}]" if finite(lo) and finite(hi) else ""
 
 
@@ -135,6 +137,7 @@ def direction(metric: str) -> int:
 
 
 def direction_words(metric: str) -> str:
+    """``more is better``, ``less is better`` or ``neither direction is better``."""
     d = direction(metric)
     return "more is better" if d > 0 else "less is better" if d < 0 else "neither direction is better"
 
@@ -158,4 +161,5 @@ def join(items: Sequence[str], word: str = "and") -> str:
 
 
 def cap(text: str) -> str:
+    """``text`` with its first letter in upper case, the rest as it is."""
     return text[:1].upper() + text[1:]
