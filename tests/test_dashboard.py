@@ -125,7 +125,7 @@ def test_page_renders_headless_and_steps_with_the_chosen_strategy(built):
         rc.find(v.Select, label="Mention policy").assert_single()
         rc.find(v.Checkbox, label="Disclosure (#ad)").assert_single()
         rc.find(v.TextField, label="Seed (press Enter)").assert_single()
-        assert rc.find(v.Select, label=STRATEGY).widget.items == app.STRATEGIES
+        assert rc.find(v.Select, label=STRATEGY).widget.items == app.strategies()
         assert len(rc.find(widgets.Image).widgets) >= 2  # the network and the metrics
         assert built and built[-1].t == 0
         before = bytes(rc.find(widgets.Image).widgets[0].value)

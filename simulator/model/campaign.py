@@ -291,7 +291,7 @@ class PerkCampaignModel(mesa.Model):
                     b.exclusivity_boost, brand.transparency, b.transparency_target_loss)
                 out["paid"] = new[rng.random(new.size) < p]
             else:
-                p = np.clip(getattr(brand.strategy.params, "response", 1.0) * rel[new], 0, 1)
+                p = np.clip(brand.strategy.mention_chance() * rel[new], 0, 1)
                 out["seed"] = new[rng.random(new.size) < p]
         adopters = self.adopted[:, c]
         if b.organic_mentions == "once":

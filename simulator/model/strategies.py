@@ -5,82 +5,33 @@ ranges and defaults — unknown parameters are errors) and an ``allocate`` metho
 only what a brand could see: public scores, follower counts, regions and what users post
 about (never their true interests). Third parties add strategies with the
 ``simulator.model.strategies`` entry point (see docs/howto/custom-strategy.md).
+
+A strategy also describes itself — the report's sentence about its rule, the rule sentence of
+one user's explanation, the dashboard's levers — so that a plug-in strategy is described in
+its own words everywhere. That wording is data of the strategy: plain strings, no imports from
+the views. The base class and its hooks are in :mod:`simulator.model.strategy_base`; this
+module re-exports them.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from collections.abc import Mapping
 from importlib.metadata import entry_points
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from pydantic_core import PydanticCustomError
 
+from simulator.model.strategy_base import Candidates, Lever, Strategy, StrategyParams, words
+
+__all__ = ["ENTRY_POINT_GROUP", "MAX_COST", "Candidates", "Fixed", "Hybrid", "Lever", "Lottery",
+           "Outreach", "Relevance", "ScoreThreshold", "Strategy", "StrategyParams", "TopFollowers",
+           "TopScore", "make_strategy", "register", "registry", "validate_params", "words"]
+
 ENTRY_POINT_GROUP = "simulator.strategies"
-
-
-@dataclass(frozen=True)
-class Candidates:
-    """What a brand can observe when it allocates (public signals only)."""
-
-    score: np.ndarray  # current public score, 1–100
-    observed_relevance: np.ndarray  # topic share of recent posts × region match; 0 if silent
-    followers: np.ndarray  # follower counts
-    eligible: np.ndarray  # bool: may still receive a perk from this brand
-    observed_topic: np.ndarray | None = None  # topic share of recent posts alone (region ignored)
-
-    @property
-    def topic_only(self) -> np.ndarray:
-        """Observed relevance ignoring where users live (falls back to observed_relevance)."""
-        return self.observed_relevance if self.observed_topic is None else self.observed_topic
-
-
 MAX_COST = 1e12  # as simulator.scenario.schema.MAX_COST (which imports this module)
-
-
-class StrategyParams(BaseModel):
-    """Base of every strategy's parameters: unknown keys are errors, values strict and finite
-    (no ``true`` or ``'10'`` for a number, no ``.inf``/``.nan``), as in every scenario section."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
-    kind: str
-
-
-class Strategy:
-    """Base class. Subclasses set ``name``, ``Params`` and ``argument`` and implement ``allocate``."""
-
-    name: ClassVar[str]
-    Params: ClassVar[type[StrategyParams]]
-    argument: ClassVar[str] = ""  # which side of the debate the strategy stands for
-    paid: ClassVar[bool] = True  # recipients get a paid perk (False: personal contact only)
-    transparency: ClassVar[float] = 0.0  # default rule transparency (docs/model.md §5.5)
-
-    def __init__(self, params: StrategyParams):
-        self.params = params
-
-    def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
-        """Return the indices of up to ``k`` eligible users to pick, best first."""
-        raise NotImplementedError
-
-    def budget(self, perks: int) -> int:
-        """How many users one wave contacts, given the campaign's perks per wave."""
-        return perks
-
-    def cost(self, followers: np.ndarray, perk_cost: Any) -> float:
-        """What picking users with these follower counts costs.
-
-        ``perk_cost`` is the campaign's ``perk_cost`` (``fixed`` + ``per_follower`` × followers
-        per perk, docs/model.md §5.2).
-        """
-        return float(followers.size * perk_cost.fixed + perk_cost.per_follower * followers.sum())
-
-    def cutoff(self, c: Candidates, picked: np.ndarray) -> float | None:
-        """The score excluded users were measured against, if the rule is a score rule."""
-        return None
-
-
 _REGISTRY: dict[str, type[Strategy]] = {}
 _ENTRY_POINTS_LOADED = False
 
@@ -158,6 +109,8 @@ class ScoreThreshold(Strategy):
 
     name = "score_threshold"
     argument = "exclusivity by influence score (the Klout Perks model)"
+    ranks_by_score = True
+    levers = (Lever("threshold", "Score threshold", min=1, max=100, step=1),)
 
     class Params(StrategyParams):
         kind: Literal["score_threshold"]
@@ -174,6 +127,34 @@ class ScoreThreshold(Strategy):
     def cutoff(self, c: Candidates, picked: np.ndarray) -> float | None:
         return float(self.params.threshold)
 
+    def describe(self, topic: str, region: str) -> str:
+        pick = ("the highest scores get them" if self.params.pick == "top"
+                else "a random draw among them gets them")
+        return (f"a score threshold: users whose Klout-like score is at least "
+                f"{words(self.params.threshold)} are eligible; if more pass than there are perks, "
+                f"{pick}")
+
+    def rule_sentence(self, facts: Mapping[str, Any]) -> str:
+        bar = self.params.threshold
+        gap = facts["score"] - bar
+        where = (f"{-gap:.1f} points below it" if gap < 0 else f"{gap:.1f} points above it")
+        extra = ""
+        if gap >= 0 and not facts["picked"]:
+            extra = (f"; {facts['at_or_above_cutoff']} users passed for {facts['budget']} perks, "
+                     f"so not everyone who passed got one")
+        return f"The rule: a score of at least {bar:g} — they were {where}{extra}."
+
+    def score_bar(self) -> float | None:
+        return float(self.params.threshold)
+
+    def another_setting(self) -> tuple[str, str, Any] | None:
+        bar = 55 if float(self.params.threshold) != 55 else 40
+        return (f"Another bar in a single run: a score of at least {bar} "
+                "(the airline-club threshold is 55, the lounge one 40):", "threshold", bar)
+
+    def rule_label(self) -> str:
+        return f"{self.name} ≥ {self.params.threshold:g}"
+
 
 @register
 class TopScore(Strategy):
@@ -184,6 +165,9 @@ class TopScore(Strategy):
 
     name = "top_score"
     argument = "buy the biggest scores"
+    ranks_by_score = True
+    suggestion = ("{kind: top_score}", "simply the highest scores")
+    suggestion_rank = 4
 
     class Params(StrategyParams):
         kind: Literal["top_score"]
@@ -193,6 +177,15 @@ class TopScore(Strategy):
 
     def cutoff(self, c: Candidates, picked: np.ndarray) -> float | None:
         return float(c.score[picked].min()) if picked.size else None
+
+    def describe(self, topic: str, region: str) -> str:
+        return "the highest scores: the users with the top Klout-like scores, whatever they post about"
+
+    def rule_sentence(self, facts: Mapping[str, Any]) -> str:
+        low = facts.get("lowest_picked_score")
+        return (f"The rule: the {facts['budget']} highest scores; the lowest recipient scored "
+                f"{low:.1f}, a gap of {facts['score'] - low:+.1f}." if low is not None
+                else "The rule: the highest scores.")
 
 
 @register
@@ -225,6 +218,9 @@ class Relevance(Strategy):
 
     name = "relevance"
     argument = "search for engaged fans (the critics' alternative)"
+    finds_posters_only = True
+    suggestion = ("{kind: relevance}", "the critics' search for engaged fans")
+    suggestion_rank = 1
 
     class Params(StrategyParams):
         kind: Literal["relevance"]
@@ -233,6 +229,18 @@ class Relevance(Strategy):
     def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
         rel = c.observed_relevance if self.params.region_aware else c.topic_only
         return _top(rel, c.eligible & (rel > 0), k, rng)
+
+    def describe(self, topic: str, region: str) -> str:
+        if self.params.region_aware and region:
+            where = f", users outside {region} counting less"
+        elif region:
+            where = ", ignoring where they live"
+        else:
+            where = ""
+        return f"a search for engaged fans: the users whose recent posts are most about {topic}{where}"
+
+    def rule_sentence(self, facts: Mapping[str, Any]) -> str:
+        return "The rule: the users whose posts are most about the brand's topic."
 
 
 @register
@@ -245,6 +253,8 @@ class Hybrid(Strategy):
 
     name = "hybrid"
     argument = "a mix of reach and relevance"
+    suggestion = ("{kind: hybrid, alpha: 0.5}", "a compromise between score and relevance")
+    suggestion_rank = 2
 
     class Params(StrategyParams):
         kind: Literal["hybrid"]
@@ -253,6 +263,14 @@ class Hybrid(Strategy):
     def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
         a = self.params.alpha
         return _top(a * c.score / 100.0 + (1 - a) * c.observed_relevance, c.eligible, k, rng)
+
+    def describe(self, topic: str, region: str) -> str:
+        alpha = float(self.params.alpha)
+        return (f"a hybrid: users ranked by {words(alpha)} × score/100 + "
+                f"{words(round(1 - alpha, 6))} × observed relevance")
+
+    def rule_sentence(self, facts: Mapping[str, Any]) -> str:
+        return f"The rule: a mix of score and observed relevance (alpha {self.params.alpha})."
 
 
 @register
@@ -266,12 +284,33 @@ class Lottery(Strategy):
     name = "lottery"
     argument = "inclusive: everyone has the same chance"
     transparency = 0.8
+    suggestion = ("{kind: lottery}", "a lottery, the inclusive baseline")
+    suggestion_rank = 3
 
     class Params(StrategyParams):
         kind: Literal["lottery"]
 
     def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
         return rng.permutation(np.flatnonzero(c.eligible))[:k]
+
+    def describe(self, topic: str, region: str) -> str:
+        return "a lottery: a uniform random draw among all users"
+
+    def rule_sentence(self, facts: Mapping[str, Any]) -> str:
+        chance = facts["picked_count"] / max(facts["eligible_count"], 1)
+        return (f"The rule: a lottery — {facts['picked_count']} of {facts['eligible_count']} "
+                f"eligible users drawn at random, a chance of {chance:.1%} each.")
+
+    @classmethod
+    def why_least_pout(cls, variant: str, values: str) -> str:
+        name = "The lottery" + ("" if variant == "lottery" else f" ({variant})")
+        return (f"{name} leaves the excluded fans least frustrated "
+                f"(`pout_fans` {values}). In the model a lottery's "
+                "recipients are drawn at random — mostly users with small audiences, so "
+                "few fans see a perk — its rules are public unless set otherwise (rule "
+                "transparency 0.8), which lowers the feeling of entitlement, and nobody "
+                "'almost made it' past a score bar. Compare a lottery with opaque rules "
+                "(`rule_transparency: 0`) to tell the allocation from the rule.")
 
 
 @register
@@ -285,6 +324,10 @@ class Outreach(Strategy):
     name = "outreach"
     argument = "personal outreach to a few relevant people"
     paid = False
+    finds_posters_only = True
+    suggestion = ("{kind: outreach}", "'pick up the phone': contact ten relevant users, no perk paid")
+    suggestion_rank = 5
+    levers = (Lever("contacts", "Perks", min=0, max=150, follows="perks"),)  # contacts play the perks' part
 
     class Params(StrategyParams):
         kind: Literal["outreach"]
@@ -302,6 +345,18 @@ class Outreach(Strategy):
         reach_ok = c.followers >= np.median(c.followers)
         return _top(c.observed_relevance, c.eligible & reach_ok & (c.observed_relevance > 0), k, rng)
 
+    def mention_chance(self) -> float:
+        return self.params.response
+
+    def describe(self, topic: str, region: str) -> str:
+        return (f"personal outreach: staff contact the {self.params.contacts} users most relevant to "
+                f"{topic} among those with at least the median number of followers; no perk is paid, "
+                f"each contact costs {words(self.params.contact_cost)}")
+
+    def rule_sentence(self, facts: Mapping[str, Any]) -> str:
+        return ("The rule: the users whose posts are most about the brand's topic"
+                " (with at least median followers).")
+
 
 @register
 class Fixed(Strategy):
@@ -309,6 +364,7 @@ class Fixed(Strategy):
 
     name = "fixed"
     argument = "a hand-picked list"
+    on_dashboard = False  # a list of user ids is no lever for a class
 
     class Params(StrategyParams):
         kind: Literal["fixed"]
@@ -319,3 +375,6 @@ class Fixed(Strategy):
         ids = np.asarray(list(dict.fromkeys(u for u in self.params.users if 0 <= u < c.eligible.size)),
                          dtype=np.int64)  # each listed user once, in the order given
         return ids[c.eligible[ids]][:k] if ids.size else ids
+
+    def describe(self, topic: str, region: str) -> str:
+        return f"hand-picked users: {', '.join(str(u) for u in self.params.users)}"

@@ -1,10 +1,12 @@
 """The interactive classroom dashboard: a Mesa SolaraViz page (``perksim dashboard``).
 
-The sidebar holds the campaign's levers — allocation strategy, score threshold, number of
-perks, exclusivity framing, rule transparency, mention policy, disclosure, seed and a
-population size capped for the live view. The main area shows the follows network, coloured
-by who got a perk, adopted, is pouting or was reached, and the campaign's metrics over time.
-Changing a lever takes effect on **Reset**; **Step** and **▶** run the model.
+The sidebar holds the campaign's levers — allocation strategy, the strategies' own levers
+(the score threshold; each strategy class lists its ``levers``), number of perks, exclusivity
+framing, rule transparency, mention policy, disclosure, seed and a population size capped
+for the live view. The strategies offered are those of the registry, plug-ins included. The
+main area shows the follows network, coloured by who got a perk, adopted, is pouting or was
+reached, and the campaign's metrics over time. Changing a lever takes effect on **Reset**;
+**Step** and **▶** run the model.
 
 The model is a :class:`PerkCampaignModel` built from a base scenario file (the bundled
 ``klout_pout`` unless ``PERKSIM_DASHBOARD_SCENARIO`` names another) with the levers applied
@@ -30,7 +32,7 @@ import pandas as pd
 import solara
 
 from simulator.model.campaign import PerkCampaignModel
-from simulator.model.strategies import registry
+from simulator.model.strategies import Lever, registry
 from simulator.scenario.library import resolve, scenarios_dir
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.schema import Scenario
@@ -44,7 +46,6 @@ DEFAULT_SCENARIO = "klout_pout"
 TITLE = "Klout Pout: who gets the perk — and who pouts?"
 INTRO = ("A brand hands out perks to some users. Choose how it picks them (left), press "
          "Reset to apply, then Step or ▶: watch who is reached — and who feels left out.")
-STRATEGIES = ["score_threshold", "top_score", "relevance", "hybrid", "lottery", "outreach"]
 MENTIONS = ["none", "recommended", "required"]
 DEFAULT_SIZE = 300
 MAX_LIVE_USERS = 600  # the live view redraws every node each step: keep it small
@@ -79,24 +80,69 @@ def parse_seed(seed: int | str) -> int:
         return zlib.crc32(text.encode("utf-8"))
 
 
-def overrides(*, strategy: str = "score_threshold", threshold: int = 63, perks: int = 50,
+# --- the strategies and their levers, from the registry ------------------------------------
+
+
+def strategies() -> list[str]:
+    """The strategies the dashboard offers: every registered one (built-ins first, then
+    plug-ins in the order registered) that is ``on_dashboard``."""
+    return [name for name, cls in registry().items() if cls.on_dashboard]
+
+
+def strategy_levers() -> dict[str, tuple[Lever, Any]]:
+    """The strategies' own levers by control (a parameter's name), with their starting value
+    (the parameter's default); the first strategy to declare a control defines it. Levers
+    that follow the Perks slider (outreach's contacts) have no control of their own."""
+    out: dict[str, tuple[Lever, Any]] = {}
+    for kind in strategies():
+        cls = registry()[kind]
+        for lever in cls.levers:
+            if not lever.follows and lever.param not in out:
+                out[lever.param] = (lever, _held(lever, cls.Params.model_fields[lever.param].default))
+    return out
+
+
+def _held(lever: Lever, value: Any) -> Any:
+    """``value`` as the lever's control holds it (an int slider: a rounded number)."""
+    return {"int": round, "float": float, "bool": bool}.get(lever.control, lambda v: v)(value)
+
+
+def strategy_override(strategy: str, perks: int, levers: dict[str, Any]) -> str:
+    """The strategy as written after ``campaigns[0].strategy=``, with its levers' values
+    (``levers``: by control; a missing one takes the parameter's default)."""
+    cls = registry()[strategy]
+    parts = [f"kind: {strategy}"]
+    for lever in cls.levers:
+        value = perks if lever.follows == "perks" else levers.get(
+            lever.param, _held(lever, cls.Params.model_fields[lever.param].default))
+        if lever.control == "bool":
+            text = "true" if value else "false"
+        else:
+            text = str({"int": int, "float": float}.get(lever.control, str)(value))
+        parts.append(f"{lever.param}: {text}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def overrides(*, strategy: str = "score_threshold", perks: int = 50,
               exclusivity: float = 0.5, transparency: float = 0.0, mention: str = "recommended",
               disclosure: bool = True, seed: int | str = 2012, size: int = DEFAULT_SIZE,
-              start: int = CAMPAIGN_START) -> list[str]:
-    """The dashboard's levers as scenario overrides (``path=value``) for campaign 0."""
-    if strategy not in STRATEGIES:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+              start: int = CAMPAIGN_START, **levers: Any) -> list[str]:
+    """The dashboard's levers as scenario overrides (``path=value``) for campaign 0.
+    ``levers``: the strategies' own (``threshold=63``; see :func:`strategy_levers`)."""
+    offered = strategies()
+    if strategy not in offered:
+        raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(offered)}")
     if mention not in MENTIONS:
         raise ValueError(f"unknown mention policy {mention!r}; choose one of {', '.join(MENTIONS)}")
-    kinds = {
-        "score_threshold": f"{{kind: score_threshold, threshold: {int(threshold)}}}",
-        "outreach": f"{{kind: outreach, contacts: {int(perks)}}}",  # contacts play the perks' part
-    }
+    unknown = sorted(set(levers) - set(strategy_levers()))
+    if unknown:
+        raise TypeError(f"unknown lever(s) {', '.join(unknown)}; the strategies' levers: "
+                        f"{', '.join(strategy_levers())}")
     c = "campaigns[0]"
     return [
         f"seed={parse_seed(seed)}",
         f"population.size={max(2, min(int(size), MAX_LIVE_USERS))}",
-        f"{c}.strategy={kinds.get(strategy, f'{{kind: {strategy}}}')}",
+        f"{c}.strategy={strategy_override(strategy, perks, levers)}",
         f"{c}.perks={int(perks)}",
         f"{c}.start={int(start)}",
         f"{c}.exclusivity={float(exclusivity)}",
@@ -118,11 +164,15 @@ class ClassroomModel(PerkCampaignModel):
     values as keyword arguments, so every lever is a keyword here.
     """
 
-    def __init__(self, strategy: str = "score_threshold", threshold: int = 63, perks: int = 50,
+    def __init__(self, strategy: str = "score_threshold", perks: int = 50,
                  exclusivity: float = 0.5, transparency: float = 0.0,
                  mention: str = "recommended", disclosure: bool = True, seed: int | str = 2012,
-                 size: int = DEFAULT_SIZE, base: str | None = None):
-        self.levers = dict(strategy=strategy, threshold=threshold, perks=perks,
+                 size: int = DEFAULT_SIZE, base: str | None = None, scenario: Any = None,
+                 **levers: Any):
+        # ``levers``: the strategies' own (``threshold``, and any a plug-in strategy declares);
+        # ``scenario``: mesa's own, which SolaraViz passes on Reset — ignored, as the scenario
+        # is built from the levers
+        self.levers = dict(strategy=strategy, **levers, perks=perks,
                            exclusivity=exclusivity, transparency=transparency, mention=mention,
                            disclosure=disclosure, seed=seed, size=size)
         scenario = make_scenario(base, **self.levers)
@@ -132,12 +182,14 @@ class ClassroomModel(PerkCampaignModel):
 def lever_defaults(scenario: Scenario) -> dict[str, Any]:
     """The sidebar's starting values, read from the base scenario's first campaign."""
     camp = scenario.campaigns[0]
-    kind = camp.strategy.kind if camp.strategy.kind in STRATEGIES else "score_threshold"
+    kind = camp.strategy.kind if camp.strategy.kind in strategies() else "score_threshold"
     transparency = (camp.rule_transparency if camp.rule_transparency is not None
                     else registry()[camp.strategy.kind].transparency)
+    own = {key: _held(lever, getattr(camp.strategy, key)) if hasattr(camp.strategy, key) else start
+           for key, (lever, start) in strategy_levers().items()}
     return dict(
         strategy=kind,
-        threshold=round(getattr(camp.strategy, "threshold", 63)),
+        **own,
         perks=int(camp.perks),
         exclusivity=float(camp.exclusivity),
         transparency=float(transparency),
@@ -153,9 +205,8 @@ def model_params(base: Path, defaults: dict[str, Any]) -> dict[str, Any]:
     d = defaults
     return {
         "strategy": {"type": "Select", "label": "Strategy (who gets a perk)",
-                     "value": d["strategy"], "values": STRATEGIES},
-        "threshold": {"type": "SliderInt", "label": "Score threshold",
-                      "value": d["threshold"], "min": 1, "max": 100, "step": 1},
+                     "value": d["strategy"], "values": strategies()},
+        **{key: _control(lever, d[key]) for key, (lever, _) in strategy_levers().items()},
         "perks": {"type": "SliderInt", "label": "Perks",
                   "value": d["perks"], "min": 0, "max": 150, "step": 1},
         "exclusivity": {"type": "SliderFloat", "label": "Exclusivity",
@@ -172,6 +223,17 @@ def model_params(base: Path, defaults: dict[str, Any]) -> dict[str, Any]:
                  "value": d["size"], "min": 50, "max": MAX_LIVE_USERS, "step": 50},
         "base": str(base),
     }
+
+
+def _control(lever: Lever, value: Any) -> dict[str, Any]:
+    """A strategy lever as a SolaraViz control."""
+    if lever.control == "choice":
+        return {"type": "Select", "label": lever.label, "value": value, "values": list(lever.choices)}
+    if lever.control == "bool":
+        return {"type": "Checkbox", "label": lever.label, "value": value}
+    kind, number = ("SliderInt", int) if lever.control == "int" else ("SliderFloat", float)
+    return {"type": kind, "label": lever.label, "value": value, "min": number(lever.min),
+            "max": number(lever.max), "step": number(lever.step)}
 
 
 # --- the pictures: the figures of simulator.views.plots, from the live model's tables ---------
@@ -264,11 +326,8 @@ def settings_line(model: PerkCampaignModel, brand: int = 0) -> str:
     """The levers the running model was built with (the sidebar's take effect on Reset)."""
     b = model.brands[brand]
     c = b.campaign
-    rule = b.strategy.name
-    if rule == "score_threshold":
-        rule += f" ≥ {c.strategy.threshold:g}"
-    amount = (f"{c.strategy.contacts} contacts" if rule == "outreach" else f"{c.perks} perks")
-    return (f"Running: {rule} · {amount} · exclusivity {c.exclusivity:.2f} · "
+    amount = f"{b.strategy.budget(c.perks)} {'perks' if b.strategy.paid else 'contacts'}"
+    return (f"Running: {b.strategy.rule_label()} · {amount} · exclusivity {c.exclusivity:.2f} · "
             f"transparency {b.transparency:.2f} · mention {c.mention} · "
             f"#ad {'on' if c.disclosure else 'off'} · seed {model.spec.seed} · "
             f"perks go out on day {c.start}  (changed settings apply on Reset)")

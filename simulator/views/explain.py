@@ -18,6 +18,7 @@ import pandas as pd
 
 from simulator.experiment.plan import Task, replicate_seed, task_document
 from simulator.model.campaign import PerkCampaignModel
+from simulator.model.strategies import Strategy, registry
 from simulator.scenario.loader import validate_document
 from simulator.scenario.schema import ScenarioError
 
@@ -72,7 +73,7 @@ class Explanation:
                 self._rule_sentence(a),
             ]
         got = "received a perk" if o["perk"] else "did not receive a perk"
-        if self.strategy == "outreach":
+        if not self._rule().paid:  # a personal contact, not a perk
             got = "was contacted" if o["perk"] else "was not contacted"
         lines.append(f"Result: {got}.")
         fan = (f"a fan (top {self._fan_share()} relevance)" if self.fan
@@ -134,33 +135,13 @@ class Explanation:
     def _fan_share(self) -> str:
         return f"{self.fan_quantile:.0%}"
 
+    def _rule(self) -> Strategy:
+        """The strategy, with the parameters of the run (for its own words)."""
+        cls = registry()[self.strategy]
+        return cls(cls.Params.model_construct(kind=self.strategy, **self.strategy_params))
+
     def _rule_sentence(self, a: dict[str, Any]) -> str:
-        kind = self.strategy
-        if kind == "score_threshold":
-            bar = self.strategy_params.get("threshold", a.get("cutoff"))
-            gap = a["score"] - bar
-            where = (f"{-gap:.1f} points below it" if gap < 0 else f"{gap:.1f} points above it")
-            extra = ""
-            if gap >= 0 and not a["picked"]:
-                extra = (f"; {a['at_or_above_cutoff']} users passed for {a['budget']} perks, "
-                         f"so not everyone who passed got one")
-            return f"The rule: a score of at least {bar:g} — they were {where}{extra}."
-        if kind == "top_score":
-            low = a.get("lowest_picked_score")
-            return (f"The rule: the {a['budget']} highest scores; the lowest recipient scored "
-                    f"{low:.1f}, a gap of {a['score'] - low:+.1f}." if low is not None
-                    else "The rule: the highest scores.")
-        if kind in ("relevance", "outreach"):
-            return ("The rule: the users whose posts are most about the brand's topic"
-                    + (" (with at least median followers)" if kind == "outreach" else "") + ".")
-        if kind == "lottery":
-            chance = a["picked_count"] / max(a["eligible_count"], 1)
-            return (f"The rule: a lottery — {a['picked_count']} of {a['eligible_count']} "
-                    f"eligible users drawn at random, a chance of {chance:.1%} each.")
-        if kind == "hybrid":
-            return (f"The rule: a mix of score and observed relevance "
-                    f"(alpha {self.strategy_params.get('alpha')}).")
-        return f"The rule: strategy '{kind}'."
+        return self._rule().rule_sentence(a)
 
 
 def sparkline(values: list[float], width: int = 40) -> str:

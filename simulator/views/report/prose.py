@@ -1,16 +1,19 @@
 """What the strategies and campaigns are, in plain words — and every other sentence of the
 report that depends on which allocation strategy a campaign uses.
 
-All strategy-specific prose lives here, keyed by the strategy's ``kind``, so that it can move
-into the strategy classes (:mod:`simulator.model.strategies`) in one step; a plug-in strategy
-gets the generic wording (its kind and parameters as written)."""
+The strategy-specific words are the strategies' own (:mod:`simulator.model.strategies`):
+these functions look the strategy up by its ``kind`` in the registry and ask it, so a
+plug-in strategy is described in its own words. A kind that is not registered gets the
+generic wording (its kind and parameters as written)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
 
+from simulator.model.strategies import Strategy, make_strategy, registry, validate_params
 from simulator.views.report.vocabulary import fmt, fmt_value, join
 
 
@@ -19,48 +22,39 @@ def strategy_params(strategy: Any) -> dict[str, Any]:
     if not isinstance(strategy, dict):
         return {"kind": str(strategy)}
     try:
-        from simulator.model.strategies import validate_params
-
         return validate_params(strategy).model_dump()
     except Exception:  # an unknown custom strategy: describe what is written
         return dict(strategy)
 
 
+def strategy_class(kind: Any) -> type[Strategy] | None:
+    """The registered strategy of this kind (None: not registered in this process)."""
+    return registry().get(kind) if isinstance(kind, str) else None
+
+
+def strategy_object(params: dict[str, Any]) -> Strategy | None:
+    """The strategy of these parameters (as :func:`strategy_params` gives them), to ask for its
+    words; None when its kind is not registered. Parameters that do not validate (a folder
+    written by another version) are taken as written."""
+    cls = strategy_class(params.get("kind"))
+    if cls is None:
+        return None
+    try:
+        return make_strategy(validate_params(params))
+    except Exception:
+        return cls(cls.Params.model_construct(**params))
+
+
 def describe_strategy(strategy: Any, campaign: dict[str, Any] | None = None) -> str:
-    """The allocation rule in plain words."""
+    """The allocation rule in plain words (the strategy's own, see ``Strategy.describe``)."""
     s = strategy_params(strategy)
     c = campaign or {}
     kind = s.get("kind")
     topic = topic_words(c.get("topic", "the brand's topic"))
     region = c.get("region", "national")
-    if kind == "score_threshold":
-        pick = ("the highest scores get them" if s.get("pick", "top") == "top"
-                else "a random draw among them gets them")
-        bar = fmt_value(s.get("threshold", 63))
-        return (f"a score threshold: users whose Klout-like score is at least {bar} are eligible; "
-                f"if more pass than there are perks, {pick}")
-    if kind == "top_score":
-        return "the highest scores: the users with the top Klout-like scores, whatever they post about"
-    if kind == "relevance":
-        if s.get("region_aware", True) and region != "national":
-            where = f", users outside {region_words(region)} counting less"
-        elif region != "national":
-            where = ", ignoring where they live"
-        else:
-            where = ""
-        return f"a search for engaged fans: the users whose recent posts are most about {topic}{where}"
-    if kind == "hybrid":
-        alpha = float(s.get("alpha", 0.5))
-        rest = fmt_value(round(1 - alpha, 6))
-        return f"a hybrid: users ranked by {fmt_value(alpha)} × score/100 + {rest} × observed relevance"
-    if kind == "lottery":
-        return "a lottery: a uniform random draw among all users"
-    if kind == "outreach":
-        return (f"personal outreach: staff contact the {s.get('contacts', 10)} users most relevant to "
-                f"{topic} among those with at least the median number of followers; no perk is paid, "
-                f"each contact costs {fmt_value(s.get('contact_cost', 25))}")
-    if kind == "fixed":
-        return f"hand-picked users: {', '.join(str(u) for u in s.get('users', []))}"
+    rule = strategy_object(s)
+    if rule is not None:
+        return rule.describe(topic, "" if region == "national" else region_words(region))
     params = {k: v for k, v in s.items() if k != "kind"}
     return f"the custom strategy '{kind}'" + (f" ({params})" if params else "")
 
@@ -119,17 +113,20 @@ def describe_change(path: str, value: Any) -> str:
 
 def pays_perks(kind: Any) -> bool:
     """Whether the strategy hands out the campaign's perks (outreach contacts users instead)."""
-    return kind != "outreach"
+    cls = strategy_class(kind)
+    return True if cls is None else cls.paid
 
 
 def ranks_by_score(kind: Any) -> bool:
     """Whether the strategy picks by the Klout-like score, so that someone can just miss."""
-    return kind in ("score_threshold", "top_score")
+    cls = strategy_class(kind)
+    return False if cls is None else cls.ranks_by_score
 
 
 def score_bar(params: dict[str, Any]) -> float | None:
     """The score a user needs to be eligible, for a strategy with a bar."""
-    return float(params.get("threshold", 63)) if params.get("kind") == "score_threshold" else None
+    rule = strategy_object(params)
+    return None if rule is None else rule.score_bar()
 
 
 def miss_words(params: dict[str, Any], score: float) -> str:
@@ -142,48 +139,43 @@ def miss_words(params: dict[str, Any], score: float) -> str:
 
 def allocation_words(kind: Any) -> tuple[str, str, str]:
     """(left out, chosen, the role of the least relevant one chosen) for telling users."""
-    if kind == "outreach":
+    if not pays_perks(kind):
         return "not contacted", "contacted", "An irrelevant contact"
     return "no perk", "got a perk", "An irrelevant recipient"
 
 
 def least_pout_words(kind: Any, variant: str, values: str) -> str:
     """Why ``variant``, whose excluded fans pout least (``values``: the `pout_fans` of each
-    variant), does so — for the strategies the report can explain (the lottery), else ``""``."""
-    if kind != "lottery":
-        return ""
-    name = "The lottery" + ("" if variant == "lottery" else f" ({variant})")
-    return (f"{name} leaves the excluded fans least frustrated "
-            f"(`pout_fans` {values}). In the model a lottery's "
-            "recipients are drawn at random — mostly users with small audiences, so "
-            "few fans see a perk — its rules are public unless set otherwise (rule "
-            "transparency 0.8), which lowers the feeling of entitlement, and nobody "
-            "'almost made it' past a score bar. Compare a lottery with opaque rules "
-            "(`rule_transparency: 0`) to tell the allocation from the rule.")
+    variant), does so — for the strategies that can say (the lottery), else ``""``."""
+    cls = strategy_class(kind)
+    return "" if cls is None else cls.why_least_pout(variant, values)
 
 
 def coverage_gap_words(variants: list[str], kinds: dict[str, Any]) -> str:
     """Why a group got no perk under ``variants``: `` A search (…) can only find users who post
     about the topic, …`` when some of them search, else ``""``."""
-    searched = [v for v in variants if kinds.get(v) in ("relevance", "outreach")]
+    searched = [v for v in variants
+                if (cls := strategy_class(kinds.get(v))) is not None and cls.finds_posters_only]
     return (f" A search ({join(searched)}) can only find users who post about the topic, "
             "and lurkers rarely post." if searched else "")
 
 
-# (kind, how to write it after --set campaigns[0].strategy=, why try it), in the order offered
-OTHER_RULES = [("relevance", "{kind: relevance}", "the critics' search for engaged fans"),
-               ("hybrid", "{kind: hybrid, alpha: 0.5}", "a compromise between score and relevance"),
-               ("lottery", "{kind: lottery}", "a lottery, the inclusive baseline"),
-               ("top_score", "{kind: top_score}", "simply the highest scores"),
-               ("outreach", "{kind: outreach}", "'pick up the phone': contact ten relevant users, "
-                                                "no perk paid")]
+class OtherRules:
+    """(kind, how to write it after --set campaigns[0].strategy=, why try it) of every
+    registered strategy with a ``suggestion``, in the order offered (``suggestion_rank``, then
+    registration) — read from the registry each time it is iterated, plug-ins included."""
+
+    def __iter__(self) -> Iterator[tuple[str, str, str]]:
+        ranked = sorted((cls for cls in registry().values() if cls.suggestion is not None),
+                        key=lambda cls: cls.suggestion_rank)
+        return iter([(cls.name, *cls.suggestion) for cls in ranked if cls.suggestion])
+
+
+OTHER_RULES = OtherRules()
 
 
 def another_setting(params: dict[str, Any]) -> tuple[str, str, Any] | None:
     """(why, parameter, value): another value of the strategy's own parameter worth a run, for
     strategies that have one to suggest."""
-    if params.get("kind") != "score_threshold":
-        return None
-    bar = 55 if float(params.get("threshold", 63)) != 55 else 40
-    return (f"Another bar in a single run: a score of at least {bar} "
-            "(the airline-club threshold is 55, the lounge one 40):", "threshold", bar)
+    rule = strategy_object(params)
+    return None if rule is None else rule.another_setting()
