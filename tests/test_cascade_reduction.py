@@ -103,6 +103,7 @@ def live_edge_sizes(followers: sp.csr_array, seeds: list[int], p: float, draws: 
     return sizes
 
 
+@pytest.mark.slow
 def test_random_graph_mean_cascade_size_matches_live_edge_percolation(reduced_scenario, er_edgelist):
     p, seeds, runs, draws = 0.3, [0, 1, 2], 200, 2000
     sc = reduced_scenario(p, {"kind": "edgelist", "path": er_edgelist}, seeds=seeds, steps=40)

@@ -205,6 +205,7 @@ def test_run_on_an_edge_list_scenario_uses_the_file_graph(tmp_path):
     assert len(pd.read_csv(the_run_folder(out) / "users.csv")) == 60
 
 
+@pytest.mark.slow
 def test_two_runs_into_one_folder_get_distinct_run_folders(tmp_path):
     for _ in range(2):
         assert run_small(tmp_path).exit_code == 0
@@ -350,6 +351,7 @@ def test_atomic_folder_replaces_a_stale_partial_folder(tmp_path):
 # --- the real command ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_python_m_simulator_run_writes_results_and_records_its_command(tmp_path):
     cmd = [sys.executable, "-m", "simulator", "run", str(KLOUT), *SMALL, "--out", str(tmp_path)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path)
@@ -363,6 +365,7 @@ def test_python_m_simulator_run_writes_results_and_records_its_command(tmp_path)
         assert (folder / name).is_file()
 
 
+@pytest.mark.slow
 def test_python_m_simulator_exits_2_on_bad_scenario_and_bad_argument(tmp_path):
     bad = write_scenario(tmp_path, KLOUT.read_text().replace("perks: 50", "perks: -5"))
     out = tmp_path / "out"

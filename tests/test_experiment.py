@@ -74,6 +74,7 @@ def invoke(*args: object) -> object:
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
+@pytest.mark.slow
 def test_every_variant_reuses_the_same_replicate_seeds(tiny, tmp_path):
     result = invoke("compare", tiny, "--executor", "serial", "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
@@ -89,6 +90,7 @@ def test_every_variant_reuses_the_same_replicate_seeds(tiny, tmp_path):
     pd.testing.assert_frame_equal(by_variant["threshold"], by_variant["lottery"])
 
 
+@pytest.mark.slow
 def test_a_replicate_rerun_alone_reproduces_it_exactly(tiny, tmp_path):
     sc = load_scenario(tiny)
     full = compare(sc)
@@ -100,6 +102,7 @@ def test_a_replicate_rerun_alone_reproduces_it_exactly(tiny, tmp_path):
                                   check_dtype=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("executor", ["local", "dask"])
 def test_tables_are_byte_identical_whatever_the_executor(tiny, tmp_path, executor):
     serial = invoke("compare", tiny, "--executor", "serial", "--out", tmp_path / "serial")
@@ -110,6 +113,7 @@ def test_tables_are_byte_identical_whatever_the_executor(tiny, tmp_path, executo
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_resume_after_a_kill_gives_the_tables_of_an_uninterrupted_run(tiny, tmp_path):
     """Kill a sweep half-way (SIGKILL: no chance to clean up), resume it, compare tables."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -140,6 +144,7 @@ def test_resume_after_a_kill_gives_the_tables_of_an_uninterrupted_run(tiny, tmp_
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_finished_folder_or_another_command(tiny, tmp_path):
     invoke("compare", tiny, "--executor", "serial", "--out", tmp_path / "out")
     done = folder_of(tmp_path / "out")
@@ -147,6 +152,7 @@ def test_resume_refuses_a_finished_folder_or_another_command(tiny, tmp_path):
     assert result.exit_code == 2 and "not an unfinished results folder" in result.output
 
 
+@pytest.mark.slow
 def test_a_failing_run_is_recorded_and_does_not_take_the_others_down(tmp_path):
     # lottery has no threshold: the sweep's threshold values fail for that variant only
     path = tmp_path / "mixed.yaml"
@@ -339,6 +345,7 @@ def test_compare_api_matches_run_once_for_each_replicate(tiny):
     assert replicate_seed(11, 2).spawn_key == (2,)
 
 
+@pytest.mark.slow
 def test_compare_prints_a_table_with_intervals_and_names_its_figures(tiny, tmp_path):
     result = invoke("compare", tiny, "--executor", "serial", "--out", tmp_path / "out")
     assert "engaged_reach" in result.output and "paired difference" in result.output

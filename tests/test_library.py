@@ -97,6 +97,7 @@ def test_scenarios_share_one_base_population():
     assert base["population"]["size"] == 3000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_every_bundled_scenario_gets_its_figures(path, tmp_path):
     """compare (or sweep, where the scenario has one) → tables → figures, small and quick."""

@@ -174,6 +174,7 @@ variants:
     assert all(p.line is not None for p in info.value.problems)
 
 
+@pytest.mark.slow
 def test_run_variant_option_runs_that_variant(tmp_path):
     path = write(tmp_path, "v.yaml", BASE + "variants:\n  small: {population.size: 200}\n")
     result = CliRunner().invoke(cli, ["run", str(path), "--variant", "small", "--steps", "16",

@@ -344,6 +344,7 @@ def test_layout_is_cached_and_deterministic():
 
 # ----------------------------------------------------------------------------- folders
 
+@pytest.mark.slow
 def test_draw_all_compare_like_folder(tmp_path):
     steps = make_steps()
     folder = write_folder(tmp_path / "compare", steps=steps, summary=summary_of(steps))
@@ -352,6 +353,7 @@ def test_draw_all_compare_like_folder(tmp_path):
     assert paths == sorted(paths) and all(p.parent == folder / "figures" for p in paths)
 
 
+@pytest.mark.slow
 def test_draw_all_sweep_like_folder_with_two_brands(tmp_path):
     steps = make_steps(variants=("a", "b"), replicates=2, brands=("acme", "zeta"), sweep=[40, 63])
     folder = write_folder(tmp_path / "sweep", steps=steps, summary=summary_of(steps))
@@ -361,6 +363,7 @@ def test_draw_all_sweep_like_folder_with_two_brands(tmp_path):
     assert names(plots.plot_run(folder)) == both(*(f"{s}_{b}" for s in stems for b in ("acme", "zeta")))
 
 
+@pytest.mark.slow
 def test_draw_all_network_folder_and_byte_identical_redraw(tmp_path):
     steps = make_steps(variants=("a", "b"), replicates=2)
     users, edges = small_network(variants=("a", "b"))

@@ -74,6 +74,7 @@ def two_process_runs(tmp_path_factory):
 # --- whole runs through the command line -----------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table", TABLES)
 def test_same_seed_gives_byte_identical_tables_from_separate_processes(two_process_runs, table):
     a, b = two_process_runs
@@ -96,6 +97,7 @@ def test_same_seed_gives_identical_figures(two_process_runs):
     assert not differing, f"figures differ between identical runs: {differing}"
 
 
+@pytest.mark.slow
 def test_different_seeds_give_different_tables(tmp_path):
     a = cli_run(tmp_path / "a", "--seed", "1")
     b = cli_run(tmp_path / "b", "--seed", "2")

@@ -45,11 +45,13 @@ def quick() -> v.Validation:
 # --- the quick run -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_quick_run_passes_every_row_it_judges(quick):
     assert list(quick.outcomes) == [c.key for c in v.CHECKS]
     assert quick.passed, quick.failed
 
 
+@pytest.mark.slow
 def test_quick_run_leaves_unjudged_exactly_the_rows_declared_not_decisive_there(quick):
     for check in v.CHECKS:
         for item in check.items:
@@ -64,12 +66,14 @@ def test_quick_run_leaves_unjudged_exactly_the_rows_declared_not_decisive_there(
     assert quick.outcomes["ic_live_edge"].items["difference"].judged
 
 
+@pytest.mark.slow
 def test_rendered_quick_page_round_trips(quick):
     page = v.render_markdown(quick)
     assert v.render_markdown(v.parse_markdown(page)) == page
     assert "Size: **quick**" in page
 
 
+@pytest.mark.slow
 def test_the_number_of_workers_does_not_change_the_numbers():
     one = v.run_checks(v.QUICK, only=["ic_live_edge"], workers=1)
     two = v.run_checks(v.QUICK, only=["ic_live_edge"], workers=2)
