@@ -19,6 +19,8 @@ LONG_FILES: dict[str, str] = {
     # one concept each, long because the concept is:
     "simulator.model.campaign": "the model's step order (docs/model.md §4) reads best in one "
                                 "class: brands, waves, mentions, exposure, adoption, pout",
+    "simulator.model.strategies": "the built-in strategy catalogue: one short class per "
+                                  "strategy, each with its words (report, explain, dashboard)",
     "simulator.scenario.schema": "every section of the scenario format with its ranges and "
                                  "defaults, so docs/reference/scenario.md maps onto one file",
     "simulator.scenario.loader": "debt: the bounded YAML reader (positions, aliases, tags) is "

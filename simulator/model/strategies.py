@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from importlib.metadata import entry_points
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, override
 
 import numpy as np
 from pydantic import Field
@@ -117,6 +117,7 @@ class ScoreThreshold(Strategy):
         threshold: float = Field(63.0, ge=1.0, le=100.0, description="minimum score")
         pick: Literal["top", "random"] = Field("top", description="who gets a perk if too many pass")
 
+    @override
     def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
         passing = c.eligible & (c.score >= self.params.threshold)
         if self.params.pick == "random":
@@ -124,9 +125,11 @@ class ScoreThreshold(Strategy):
             return rng.permutation(idx)[:k]
         return _top(c.score, passing, k, rng)
 
+    @override
     def cutoff(self, c: Candidates, picked: np.ndarray) -> float | None:
         return float(self.params.threshold)
 
+    @override
     def describe(self, topic: str, region: str) -> str:
         pick = ("the highest scores get them" if self.params.pick == "top"
                 else "a random draw among them gets them")
@@ -134,6 +137,7 @@ class ScoreThreshold(Strategy):
                 f"{words(self.params.threshold)} are eligible; if more pass than there are perks, "
                 f"{pick}")
 
+    @override
     def rule_sentence(self, facts: Mapping[str, Any]) -> str:
         bar = self.params.threshold
         gap = facts["score"] - bar
@@ -144,14 +148,17 @@ class ScoreThreshold(Strategy):
                      f"so not everyone who passed got one")
         return f"The rule: a score of at least {bar:g} — they were {where}{extra}."
 
+    @override
     def score_bar(self) -> float | None:
         return float(self.params.threshold)
 
+    @override
     def another_setting(self) -> tuple[str, str, Any] | None:
         bar = 55 if float(self.params.threshold) != 55 else 40
         return (f"Another bar in a single run: a score of at least {bar} "
                 "(the airline-club threshold is 55, the lounge one 40):", "threshold", bar)
 
+    @override
     def rule_label(self) -> str:
         return f"{self.name} ≥ {self.params.threshold:g}"
 
@@ -172,15 +179,19 @@ class TopScore(Strategy):
     class Params(StrategyParams):
         kind: Literal["top_score"]
 
+    @override
     def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
         return _top(c.score, c.eligible, k, rng)
 
+    @override
     def cutoff(self, c: Candidates, picked: np.ndarray) -> float | None:
         return float(c.score[picked].min()) if picked.size else None
 
+    @override
     def describe(self, topic: str, region: str) -> str:
         return "the highest scores: the users with the top Klout-like scores, whatever they post about"
 
+    @override
     def rule_sentence(self, facts: Mapping[str, Any]) -> str:
         low = facts.get("lowest_picked_score")
         return (f"The rule: the {facts['budget']} highest scores; the lowest recipient scored "
@@ -203,6 +214,7 @@ class TopFollowers(Strategy):
     class Params(StrategyParams):
         kind: Literal["top_followers"]
 
+    @override
     def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
         return _top(c.followers.astype(float), c.eligible, k, rng)
 
@@ -226,10 +238,12 @@ class Relevance(Strategy):
         kind: Literal["relevance"]
         region_aware: bool = Field(True, description="false: ignore where users live")
 
+    @override
     def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
         rel = c.observed_relevance if self.params.region_aware else c.topic_only
         return _top(rel, c.eligible & (rel > 0), k, rng)
 
+    @override
     def describe(self, topic: str, region: str) -> str:
         if self.params.region_aware and region:
             where = f", users outside {region} counting less"
@@ -239,6 +253,7 @@ class Relevance(Strategy):
             where = ""
         return f"a search for engaged fans: the users whose recent posts are most about {topic}{where}"
 
+    @override
     def rule_sentence(self, facts: Mapping[str, Any]) -> str:
         return "The rule: the users whose posts are most about the brand's topic."
 
@@ -260,15 +275,18 @@ class Hybrid(Strategy):
         kind: Literal["hybrid"]
         alpha: float = Field(0.5, ge=0.0, le=1.0, description="weight of the score")
 
+    @override
     def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
         a = self.params.alpha
         return _top(a * c.score / 100.0 + (1 - a) * c.observed_relevance, c.eligible, k, rng)
 
+    @override
     def describe(self, topic: str, region: str) -> str:
         alpha = float(self.params.alpha)
         return (f"a hybrid: users ranked by {words(alpha)} × score/100 + "
                 f"{words(round(1 - alpha, 6))} × observed relevance")
 
+    @override
     def rule_sentence(self, facts: Mapping[str, Any]) -> str:
         return f"The rule: a mix of score and observed relevance (alpha {self.params.alpha})."
 
@@ -290,18 +308,22 @@ class Lottery(Strategy):
     class Params(StrategyParams):
         kind: Literal["lottery"]
 
+    @override
     def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
         return rng.permutation(np.flatnonzero(c.eligible))[:k]
 
+    @override
     def describe(self, topic: str, region: str) -> str:
         return "a lottery: a uniform random draw among all users"
 
+    @override
     def rule_sentence(self, facts: Mapping[str, Any]) -> str:
         chance = facts["picked_count"] / max(facts["eligible_count"], 1)
         return (f"The rule: a lottery — {facts['picked_count']} of {facts['eligible_count']} "
                 f"eligible users drawn at random, a chance of {chance:.1%} each.")
 
     @classmethod
+    @override
     def why_least_pout(cls, variant: str, values: str) -> str:
         name = "The lottery" + ("" if variant == "lottery" else f" ({variant})")
         return (f"{name} leaves the excluded fans least frustrated "
@@ -335,24 +357,30 @@ class Outreach(Strategy):
         contact_cost: float = Field(25.0, ge=0.0, le=MAX_COST, description="staff cost of one contact")
         response: float = Field(0.6, ge=0.0, le=1.0, description="chance a contact mentions (× fit)")
 
+    @override
     def budget(self, perks: int) -> int:
         return self.params.contacts
 
+    @override
     def cost(self, followers: np.ndarray, perk_cost: Any) -> float:
         return float(followers.size * self.params.contact_cost)
 
+    @override
     def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
         reach_ok = c.followers >= np.median(c.followers)
         return _top(c.observed_relevance, c.eligible & reach_ok & (c.observed_relevance > 0), k, rng)
 
+    @override
     def mention_chance(self) -> float:
         return self.params.response
 
+    @override
     def describe(self, topic: str, region: str) -> str:
         return (f"personal outreach: staff contact the {self.params.contacts} users most relevant to "
                 f"{topic} among those with at least the median number of followers; no perk is paid, "
                 f"each contact costs {words(self.params.contact_cost)}")
 
+    @override
     def rule_sentence(self, facts: Mapping[str, Any]) -> str:
         return ("The rule: the users whose posts are most about the brand's topic"
                 " (with at least median followers).")
@@ -371,10 +399,12 @@ class Fixed(Strategy):
         users: list[Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]] = Field(
             default_factory=list, description="user ids (0-based rows); ids that do not exist are skipped")
 
+    @override
     def allocate(self, c: Candidates, k: int, rng: np.random.Generator) -> np.ndarray:
         ids = np.asarray(list(dict.fromkeys(u for u in self.params.users if 0 <= u < c.eligible.size)),
                          dtype=np.int64)  # each listed user once, in the order given
         return ids[c.eligible[ids]][:k] if ids.size else ids
 
+    @override
     def describe(self, topic: str, region: str) -> str:
         return f"hand-picked users: {', '.join(str(u) for u in self.params.users)}"

@@ -53,6 +53,7 @@ class Explanation:
     entitled: dict[str, float] | None = None  # at the step they saw the most of the perks
 
     def to_text(self) -> str:
+        """The story as plain text: profile, allocation, exposure, pout, in short lines."""
         p, a, o = self.profile, self.allocation, self.outcome
         lines = [
             f"User {self.user} and brand {self.brand} "
@@ -153,14 +154,17 @@ def sparkline(values: list[float], width: int = 40) -> str:
 
 
 def article(word: str) -> str:
+    """``"a"`` or ``"an"`` for ``word`` (by its first letter)."""
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def count(n: int, noun: str) -> str:
+    """``"1 mention"``, ``"3 mentions"``: ``n`` and ``noun``, plural unless n is 1."""
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def times(n: int) -> str:
+    """``"never"``, ``"once"``, ``"twice"``, else ``"n times"``."""
     return {0: "never", 1: "once", 2: "twice"}.get(n, f"{n} times")
 
 

@@ -60,16 +60,19 @@ def describe_strategy(strategy: Any, campaign: dict[str, Any] | None = None) -> 
 
 
 def topic_words(topic: Any) -> str:
+    """A campaign's topic in words: its name, or a mix with each topic's weight."""
     if isinstance(topic, dict):
         return " and ".join(f"{k} ({fmt_value(v)})" for k, v in topic.items())
     return str(topic)
 
 
 def region_words(region: str) -> str:
+    """A region in words (``los_angeles`` → ``Los Angeles``; national → the whole country)."""
     return "the whole country (national)" if region == "national" else region.replace("_", " ").title()
 
 
 def exclusivity_words(e: float) -> str:
+    """How exclusive the offer is framed, in words, from ``exclusivity`` (0–1)."""
     if e <= 0:
         return "framed as an open offer (exclusivity 0)"
     if e >= 1:
