@@ -23,8 +23,9 @@ LONG_FILES: dict[str, str] = {
                                   "strategy, each with its words (report, explain, dashboard)",
     "simulator.scenario.schema": "every section of the scenario format with its ranges and "
                                  "defaults, so docs/reference/scenario.md maps onto one file",
-    "simulator.scenario.loader": "debt: the bounded YAML reader (positions, aliases, tags) is "
-                                 "to move into a module of its own",
+    "simulator.scenario.loader": "the loading pipeline in the order it runs: extends:, --set "
+                                 "and typed overrides, variants and sweep values, validation "
+                                 "(the reader, messages and checks are modules of their own)",
     # debts of the redesign (issue 10), in the order they are to be split:
     "simulator.cli": "debt: the results-folder workflow is to move into the Results API",
     "simulator.experiment.results": "debt: writing and reading the folder are to be one "

@@ -24,7 +24,7 @@ from simulator.experiment.statistics import (
     rarity,
 )
 from simulator.model.metrics import BY_NAME
-from simulator.scenario.loader import grid_key
+from simulator.scenario.checks import grid_key
 from simulator.scenario.schema import Claim, Scenario
 
 

@@ -4,8 +4,10 @@ It builds on the model layer's catalogues (strategies, graph kinds, metrics), so
 checked against what the model can do; it imports nothing from the experiment or view layers.
 
 - :mod:`~simulator.scenario.schema` — the typed sections, their ranges and defaults
-- :mod:`~simulator.scenario.loader` — bounded YAML reading, ``extends:``, overrides, variants,
-  located error messages
+- :mod:`~simulator.scenario.reader` — bounded YAML reading, with positions
+- :mod:`~simulator.scenario.loader` — ``extends:``, overrides, variants, validation
+- :mod:`~simulator.scenario.messages`, :mod:`~simulator.scenario.checks` — located error
+  messages, and the checks across fields
 - :mod:`~simulator.scenario.memory` — the size limit and memory estimate
 - :mod:`~simulator.scenario.library` — the bundled scenario files
 - :mod:`~simulator.scenario.sources` — where each behavioural parameter comes from

@@ -1,47 +1,46 @@
-"""Reading scenario files: YAML with positions, ``extends:``, overrides, variants, validation.
+"""Loading scenario files: ``extends:``, overrides, variants and validation, on top of the
+bounded YAML reader (:mod:`simulator.scenario.reader`).
 
-The format itself (the typed sections and their ranges) is in :mod:`simulator.scenario`;
+The format itself (the typed sections and their ranges) is in :mod:`simulator.scenario.schema`;
 this module turns files into validated :class:`~simulator.scenario.schema.Scenario` objects and
-every problem into a located message: file, line, column, dotted field path, what is allowed.
-
-Reading is bounded before anything walks a document (:class:`ScenarioLoader`): a file is a
-regular file of at most ``MAX_SCENARIO_BYTES``; lists and mappings nest at most ``MAX_DEPTH``
-levels; a document holds at most ``MAX_VALUES`` values, an alias (``*name``) counting all
-the values of its anchor each time it is used, and an alias cannot sit inside its own anchor;
-only the plain YAML types are read (tags such as ``!!python/object``, ``!!binary`` or
-``!!set`` are refused, never run). Whatever the input, the only exception that leaves this
-module's entry points is :class:`~simulator.scenario.schema.ScenarioError`.
+every problem into a located message: file, line, column, dotted field path, what is allowed
+(:mod:`simulator.scenario.messages`, :mod:`simulator.scenario.checks`). Whatever the input, the
+only exception that leaves this module's entry points is
+:class:`~simulator.scenario.schema.ScenarioError`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import difflib
-import functools
-import os
-import re
-import stat
-import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from simulator.model import strategies
-from simulator.model.graphs import EdgeListError, read_edgelist, special_file_reason
-from simulator.model.metrics import BY_NAME
-from simulator.model.population import NATIONAL
-from simulator.scenario.memory import population_problems
+from simulator.model.graphs import special_file_reason
+from simulator.scenario.checks import (
+    MAX_CHECKED_VALUES,
+    Found,
+    _check_claims,
+    _check_parts,
+    _check_scenario,
+)
+from simulator.scenario.messages import _clean_loc, _is_union_member, _message
+from simulator.scenario.reader import (
+    MAX_SCENARIO_BYTES,
+    MAX_VALUES,
+    Marks,
+    _Budget,
+    _read,
+    clip,
+    load_yaml,
+    parse_yaml,
+    shorten,
+)
 from simulator.scenario.schema import (
-    MAX_DEPTH,
-    RENAMED,
-    TOLERANCE,
-    Campaign,
-    Population,
     Problem,
     Scenario,
     ScenarioError,
@@ -49,309 +48,8 @@ from simulator.scenario.schema import (
     parse_field_path,
 )
 
-Position = tuple[str, int, int]  # file, 1-based line, 1-based column
-Found = list[tuple[tuple[Any, ...], str]]
 MAX_EXTENDS_DEPTH = 20
-MAX_SCENARIO_BYTES = 128 * 1024  # a scenario file and the files it extends, together
-MAX_VALUES = 100_000  # values of a document, aliases expanded (the bundled files hold < 500)
-MAX_CHECKED_VALUES = 2_000_000  # document values × (variants + sweep values), each validated
 MAX_PROBLEMS = 50  # problems reported for one scenario (then how many more)
-MAX_SHOWN = 60  # characters of a value quoted in a message
-
-
-# --- YAML, bounded ------------------------------------------------------------------------
-
-_YAML = "tag:yaml.org,2002:"
-_COLLECTION_TAGS = {yaml.SequenceStartEvent: _YAML + "seq", yaml.MappingStartEvent: _YAML + "map"}
-_SCALAR_TAGS = {_YAML + "str": "string", _YAML + "int": "integer", _YAML + "float": "number",
-                _YAML + "bool": "boolean", _YAML + "null": "null"}
-# YAML 1.1's floats, plus YAML 1.2's exponents without a sign or a decimal point (1e3, 1.0e300):
-# PyYAML alone reads those as strings, which a number field would then refuse as text.
-_FLOAT = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-                    |[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+
-                    |\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?
-                    |[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*
-                    |[-+]?\.(?:inf|Inf|INF)
-                    |\.(?:nan|NaN|NAN))$""", re.X)
-PLAIN_YAML = ("only plain YAML is read: mappings, lists, strings, numbers, true/false and null")
-
-
-class _Refused(Exception):
-    """A document refused while it is composed (before anything walks it)."""
-
-    def __init__(self, mark: yaml.Mark | None, message: str, path: str = ""):
-        super().__init__(message)
-        self.mark, self.message, self.path = mark, message, path
-
-
-class _Budget:
-    """What is left to read: bytes of files, values of documents (shared along ``extends:``)."""
-
-    def __init__(self) -> None:
-        self.bytes = MAX_SCENARIO_BYTES
-        self.values = MAX_VALUES
-
-
-def _shown_tag(tag: str) -> str:
-    tag = "!!" + tag[len(_YAML):] if tag.startswith(_YAML) else tag
-    return tag if len(tag) <= MAX_SHOWN else tag[:MAX_SHOWN] + "…"
-
-
-def shorten(value: Any) -> str:
-    """``repr(value)``, escaped and cut to a few dozen characters for a message."""
-    return clip(repr(value))
-
-
-def clip(text: str, limit: int = MAX_SHOWN) -> str:
-    """``text`` cut to ``limit`` characters (and ``…``) for a message."""
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-class ScenarioLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that bounds its work while it composes the document.
-
-    Refused, with the position of the offending node: nesting deeper than ``MAX_DEPTH``;
-    more than the budget's values (``MAX_VALUES``), where an alias counts every value of its
-    anchor each time it is used — so an alias bomb ("billion laughs") stops after a few
-    thousand values, not after 10⁹; an alias inside its own anchor (``x: &a [*a]``); and any
-    tag but the plain ones (``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null``, ``!!seq``,
-    ``!!map``, on a value of that type). Plain scalars are never read as dates
-    (``2012-01-01`` is a string) nor as the YAML ``=`` value key.
-    """
-
-    yaml_implicit_resolvers: typing.ClassVar[dict[str, list[tuple[str, Any]]]] = {
-        first: [(tag, _FLOAT if tag == _YAML + "float" else regexp) for tag, regexp in resolvers
-                if tag not in (_YAML + "timestamp", _YAML + "value")]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-    def __init__(self, stream: str, budget: _Budget | None = None):
-        super().__init__(stream)
-        self.budget = budget or _Budget()
-        self.depth = 0
-        self.path: list[Any] = []  # field path of the node being composed, for messages
-        self.open_anchors: set[str] = set()
-        self.expanded: dict[int, int] = {}  # id(collection node) → its values, aliases expanded
-
-    def _refuse(self, mark: yaml.Mark, message: str) -> _Refused:
-        return _Refused(mark, message, dotted(self.path))
-
-    def _count(self, values: int, mark: yaml.Mark) -> None:
-        self.budget.values -= values
-        if self.budget.values < 0:
-            raise self._refuse(mark, f"more than {MAX_VALUES:,} values (each use of an alias *name "
-                                     "counts all the values of its anchor, so aliases cannot expand "
-                                     "a small file into a huge document); a scenario needs a few "
-                                     "hundred")
-
-    def _check_tag(self, event: yaml.Event) -> None:
-        tag = getattr(event, "tag", None)
-        if tag in (None, "!"):
-            return
-        if isinstance(event, yaml.ScalarEvent) and tag in _SCALAR_TAGS:
-            if tag == _YAML + "str" or self.resolve(yaml.ScalarNode, event.value, (True, False)) == tag:
-                return
-            raise self._refuse(event.start_mark,
-                               f"{_shown_tag(tag)} {shorten(event.value)} is not a plain "
-                               f"{_SCALAR_TAGS[tag]}; write the value without the tag")
-        if _COLLECTION_TAGS.get(type(event)) == tag:
-            return
-        raise self._refuse(event.start_mark,
-                           f"the tag {_shown_tag(tag)} is refused: {PLAIN_YAML}; tags such as "
-                           "!!python/object, !!binary, !!set or !!timestamp are refused, never "
-                           "executed")
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-        """Compose a node as PyYAML does, within the budget, keeping track of the node's field path
-        (for the position of a refusal)."""
-        if isinstance(parent, yaml.SequenceNode):
-            self.path.append(index)
-        elif isinstance(parent, yaml.MappingNode):  # index: the key's node; None for the key
-            self.path.append(index.value if isinstance(index, yaml.ScalarNode) else "?")
-        try:
-            return self._compose_bounded(parent, index)
-        finally:
-            if parent is not None:
-                self.path.pop()
-
-    def _compose_bounded(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent):
-            if event.anchor in self.open_anchors:
-                raise self._refuse(event.start_mark,
-                                   f"the alias *{event.anchor} is inside its own anchor "
-                                   f"&{event.anchor}: a value cannot contain itself")
-            node = super().compose_node(parent, index)  # an undefined alias is a ComposerError
-            self._count(self.expanded.get(id(node), 1), event.start_mark)
-            return node
-        self._check_tag(event)
-        if not isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            self._count(1, event.start_mark)
-            return super().compose_node(parent, index)
-        if self.depth >= MAX_DEPTH:
-            raise self._refuse(event.start_mark,
-                               f"lists and mappings nested more than {MAX_DEPTH} levels deep; "
-                               "a scenario needs fewer than 10")
-        self._count(1, event.start_mark)
-        before = self.budget.values
-        if event.anchor is not None:
-            self.open_anchors.add(event.anchor)
-        self.depth += 1
-        try:
-            node = super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
-            self.open_anchors.discard(event.anchor)
-        self.expanded[id(node)] = before - self.budget.values + 1
-        return node
-
-
-def load_yaml(text: str, file: str, budget: _Budget | None = None) -> tuple[Any, Marks]:
-    """Compose (bounded) and construct one YAML document: ``(data, marks)``.
-
-    Raises :class:`ScenarioError` with one located problem for any YAML error or refusal.
-    """
-    marks = Marks()
-    loader: ScenarioLoader | None = None
-    try:
-        loader = ScenarioLoader(text, budget)  # checks the characters: may raise a ReaderError
-        node = loader.get_single_node()
-        if node is None:
-            return None, marks
-        marks.walk(node, file)  # before constructing: merge keys (<<) are flattened in place
-        return loader.construct_document(node), marks
-    except _Refused as exc:
-        raise ScenarioError([_problem_at(file, exc.mark, exc.message, exc.path)]) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([_problem_from_yaml_error(file, exc, text)]) from None
-    except (ValueError, TypeError, KeyError, OverflowError) as exc:  # pragma: no cover - defensive
-        raise ScenarioError([Problem(file, None, None, "",
-                                     f"cannot read the YAML: {clip(str(exc))}")]) from None
-    finally:
-        if loader is not None:
-            loader.dispose()
-
-
-def _problem_at(file: str, mark: yaml.Mark | None, message: str, path: str = "") -> Problem:
-    if mark is None:
-        return Problem(file, None, None, path, message)
-    return Problem(file, mark.line + 1, mark.column + 1, path, message)
-
-
-# --- YAML with positions ------------------------------------------------------------------
-
-
-class Marks:
-    """Where every key and value of a (possibly merged) document came from, by field path."""
-
-    def __init__(self) -> None:
-        self.value: dict[tuple[Any, ...], Position] = {}
-        self.key: dict[tuple[Any, ...], Position] = {}
-        self.duplicates: list[tuple[tuple[Any, ...], Position]] = []
-
-    def walk(self, node: yaml.Node, file: str, path: tuple[Any, ...] = ()) -> None:
-        """Record the position of ``node`` and of every key and value below it, by field path; repeated
-        keys go to ``duplicates``."""
-        self.value[path] = _pos(file, node.start_mark)
-        if isinstance(node, yaml.MappingNode):
-            seen: set[Any] = set()
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    continue  # a list or mapping as a key: refused when the data is constructed
-                key = key_node.value
-                if key in seen:
-                    self.duplicates.append(((*path, key), _pos(file, key_node.start_mark)))
-                seen.add(key)
-                self.key[(*path, key)] = _pos(file, key_node.start_mark)
-                self.walk(value_node, file, (*path, key))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                self.walk(item, file, (*path, i))
-
-    def overlay(self, child: Marks) -> Marks:
-        """Positions of ``child`` (an extending file) over those of this base file."""
-        out = Marks()
-        out.value = {**self.value, **child.value}
-        out.key = {**self.key, **child.key}
-        out.duplicates = self.duplicates + child.duplicates
-        return out
-
-    def locate(self, loc: tuple[Any, ...], prefer_key: bool = False) -> Position | None:
-        """The nearest recorded position for ``loc`` (walking up to the parent if needed)."""
-        loc = tuple(loc)
-        while True:
-            for table in ((self.key, self.value) if prefer_key else (self.value, self.key)):
-                if loc in table:
-                    return table[loc]
-            if not loc:
-                return None
-            loc = loc[:-1]
-
-
-def _pos(file: str, mark: yaml.Mark) -> Position:
-    return file, mark.line + 1, mark.column + 1
-
-
-def _position(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column of a character offset in ``text``."""
-    before = text[:offset]
-    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
-
-
-def _problem_from_yaml_error(file: str, exc: yaml.YAMLError, text: str | None = None) -> Problem:
-    if isinstance(exc, yaml.reader.ReaderError) and text is not None:
-        line, col = _position(text, exc.position)
-        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        return Problem(file, line, col, "",
-                       f"unacceptable character U+{code:04X}: {exc.reason} in a YAML file")
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    message = str(getattr(exc, "problem", None) or exc).strip()
-    if "python/" in message or "could not determine a constructor" in message:
-        message = (f"{message}; only plain YAML (mappings, lists, strings, numbers, booleans) "
-                   "is allowed: tags such as !!python/object are refused, never executed")
-    else:
-        message = f"YAML syntax error: {message}"
-    if mark is None:
-        return Problem(file, None, None, "", message)
-    return Problem(file, mark.line + 1, mark.column + 1, "", message)
-
-
-def parse_yaml(text: str, file: str, budget: _Budget | None = None) -> tuple[Any, Marks]:
-    """Parse YAML safely and within bounds, recording the position of every key and value."""
-    return load_yaml(text, file, budget)
-
-
-def _read(path: Path, budget: _Budget | None = None) -> str:
-    """The text of a scenario file: a regular file, within the budget's bytes."""
-    budget = budget or _Budget()
-    file = str(path)
-
-    def fail(message: str) -> ScenarioError:
-        return ScenarioError([Problem(file, None, None, "", message)])
-
-    try:
-        reason = special_file_reason(path)
-        if reason:
-            raise fail(f"{reason}; a scenario is a regular YAML file")
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block
-        with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise fail("not a regular file; a scenario is a regular YAML file")
-            raw = fh.read(budget.bytes + 1)
-    except ScenarioError:
-        raise
-    except FileNotFoundError:
-        raise fail("file not found") from None
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise fail(f"cannot read the file: {exc}") from None
-    if len(raw) > budget.bytes:
-        raise fail(f"larger than {MAX_SCENARIO_BYTES // 1024} KiB, with the files it extends "
-                   "(a scenario needs a few KiB)")
-    budget.bytes -= len(raw)
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise fail(f"cannot read the file: {exc}") from None
 
 
 # --- extends: -----------------------------------------------------------------------------------
@@ -595,246 +293,7 @@ def make_variant(scenario: Scenario, name: str) -> Scenario:
                              file=f"<variant {name}>")
 
 
-# --- messages --------------------------------------------------------------------------------
-
-
-def _unwrap(tp: Any, node: Any) -> Any:
-    """Resolve ``Annotated``, ``Optional`` and ``kind``-discriminated unions for a data node."""
-    while True:
-        origin = typing.get_origin(tp)
-        if origin is typing.Annotated:
-            tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union, types.UnionType):
-            members = [a for a in typing.get_args(tp) if a is not type(None)]
-            kind = node.get("kind") if isinstance(node, dict) else None
-            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
-            match = [m for m in models if kind in _literal_kinds(m)]
-            tp = match[0] if match else (models[0] if len(models) == 1 else None)
-            if tp is None:
-                return None
-        else:
-            return tp
-
-
-def _literal_kinds(model: type[BaseModel]) -> tuple[Any, ...]:
-    field = model.model_fields.get("kind")
-    return typing.get_args(field.annotation) if field else ()
-
-
-def _model_at(loc: tuple[Any, ...], data: Any) -> type[BaseModel] | None:
-    """The scenario section (pydantic model) found at ``loc`` in ``data``, if any."""
-    tp: Any = Scenario
-    node = data
-    for part in loc:
-        tp = _unwrap(tp, node)
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = tp.model_fields.get(part) if isinstance(part, str) else None
-            if field is None:
-                return None
-            node = node.get(part) if isinstance(node, dict) else None
-            tp = field.annotation
-            if tp is Any and part == "strategy" and isinstance(node, dict):
-                cls = strategies.registry().get(str(node.get("kind")))
-                tp = cls.Params if cls else None
-        elif typing.get_origin(tp) is list:
-            tp = typing.get_args(tp)[0]
-            node = node[part] if isinstance(node, list) and isinstance(part, int) \
-                and -len(node) <= part < len(node) else None
-        elif typing.get_origin(tp) is dict:
-            tp = typing.get_args(tp)[1]
-            node = node.get(part) if isinstance(node, dict) else None
-        else:
-            return None
-    tp = _unwrap(tp, node)
-    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
-
-
-def _unknown_key(loc: tuple[Any, ...], data: Any) -> str:
-    key = str(loc[-1]) if loc else ""
-    model = _model_at(loc[:-1], data)
-    renamed = RENAMED.get((model.__name__, key)) if model else None
-    if renamed:
-        return f"'{key}' has been replaced: write {renamed}"
-    allowed = sorted(set(model.model_fields) - {"kind"}) if model else []
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    key = clip(key)
-    if model is not None and issubclass(model, strategies.StrategyParams):
-        kind = _literal_kinds(model)[0]
-        if not allowed:
-            return f"unknown key '{key}': strategy '{kind}' takes no parameters"
-        return f"unknown key '{key}' for strategy '{kind}'{hint}; its parameters: {', '.join(allowed)}"
-    if allowed and not close:
-        return f"unknown key '{key}'; allowed here: {', '.join(allowed)}"
-    return f"unknown key '{key}'{hint}"
-
-
-def _message(err: dict[str, Any], data: Any) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        return _unknown_key(_clean_loc(tuple(err["loc"])), data)
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "union_tag_invalid":
-        ctx = err.get("ctx", {})
-        close = difflib.get_close_matches(str(ctx.get("tag")),
-                                          [t.strip(" '") for t in str(ctx.get("expected_tags")).split(",")],
-                                          n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        return f"unknown kind {ctx.get('tag')!r}; allowed: {ctx.get('expected_tags')}{hint}"
-    if kind == "strategy_kind":
-        return err["msg"]
-    if kind == "value_error":  # a model's own check: its message says it all
-        return str(err["msg"]).removeprefix("Value error, ")
-    got = err.get("input")
-    shown = shorten(got) if not isinstance(got, (dict, list)) else f"a {type(got).__name__}"
-    return f"{err['msg']} (got {shown}){_hint(kind, got)}"
-
-
-def _hint(kind: str, got: Any) -> str:
-    """What to write instead, for the strict types' refusals of near-misses."""
-    if kind in ("int_type", "float_type") and isinstance(got, bool):
-        return "; true/false is not a number"
-    if kind == "int_type" and isinstance(got, float) and got.is_integer() and abs(got) < 1e18:
-        return f"; write it as an integer: {int(got)}"
-    if kind in ("int_type", "float_type") and isinstance(got, str):
-        try:
-            float(got)
-        except ValueError:
-            return ""
-        return "; write the number without quotes"
-    if kind == "bool_type" and isinstance(got, (str, int, float)):
-        return "; write true or false, without quotes"
-    if kind == "finite_number":
-        return "; numbers must be finite: no .inf or .nan, nothing beyond ±1.8e308"
-    return ""
-
-
-_GRAPH_KINDS = {"barabasi_albert", "powerlaw_cluster", "watts_strogatz", "erdos_renyi",
-                "stochastic_block", "balanced_tree", "edgelist", "dataset"}
-
-
-def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop pydantic's union-tag and function-validator steps from an error location."""
-    out = []
-    for i, part in enumerate(loc):
-        if i > 0 and loc[i - 1] == "graph" and part in _GRAPH_KINDS:
-            continue
-        if isinstance(part, str) and (part == "str" or part.startswith(("dict[", "function-"))):
-            continue  # a member of a union (``topic: str | dict``) — keep the field itself
-        out.append(part)
-    return tuple(out)
-
-
-def _is_union_member(loc: tuple[Any, ...] | list[Any]) -> bool:
-    return bool(loc) and isinstance(loc[-1], str) and (loc[-1] == "str" or loc[-1].startswith("dict["))
-
-
-# --- cross-field checks ------------------------------------------------------------------------
-
-
-def _check_population(pop: Population, n_campaigns: int, steps: int = 60, window: int = 14,
-                      warmup: int = 28) -> Found:
-    """Cross-field checks of the population that a schema alone cannot express; ``steps``,
-    ``window`` and ``warmup`` (the run's) count in its memory estimate."""
-    bad: Found = []
-    shares = sum(a.share for a in pop.archetypes.values())
-    if not pop.archetypes:
-        bad.append((("population", "archetypes"), "at least one archetype is needed"))
-    elif abs(shares - 1.0) > TOLERANCE:
-        bad.append((("population", "archetypes"),
-                    f"archetype shares must sum to 1 (±{TOLERANCE}); they sum to {shares:.4g}"))
-    if not pop.regions:
-        bad.append((("population", "regions"), "at least one region is needed"))
-    else:
-        total = sum(pop.regions.values())
-        if abs(total - 1.0) > TOLERANCE:
-            bad.append((("population", "regions"),
-                        f"region shares must sum to 1 (±{TOLERANCE}); they sum to {total:.4g}"))
-    if NATIONAL in pop.regions:
-        bad.append((("population", "regions", NATIONAL),
-                    f"'{NATIONAL}' is reserved for campaigns that target every region"))
-    if len(set(pop.topics)) != len(pop.topics):
-        bad.append((("population", "topics"), "topics must be unique"))
-    graph = pop.graph
-    if graph.kind == "edgelist":
-        where = ("population", "graph", "path")
-        try:
-            path = Path(graph.path).expanduser()
-            if not (path.exists() or path.is_symlink()):
-                bad.append((where, f"edge-list file not found: {clip(graph.path, 200)} "
-                                   "(relative paths are relative to the scenario file)"))
-            else:
-                read_edgelist(path, directed=graph.directed)  # parseable, before any work
-        except EdgeListError as exc:
-            bad.append((where, f"the edge list cannot be read: {exc}"))
-        except (OSError, RuntimeError, ValueError) as exc:
-            bad.append((where, f"unusable edge-list path {shorten(graph.path)}: "
-                               f"{clip(str(exc), 200)}"))
-    # the size limit, from the graph that will be built (an unreadable edge list: reported above)
-    readable = not any(loc[:2] == ("population", "graph") for loc, _ in bad)
-    bad += population_problems(pop, n_campaigns, steps, window, warmup, read_files=readable)
-    return bad
-
-
-def _check_campaign(i: int, c: Campaign, pop: Population, steps: int, brands: list[str]) -> Found:
-    """Cross-field checks of one campaign against the population and the run length."""
-    bad: Found = []
-    if brands.count(c.brand) > 1:
-        bad.append((("campaigns", i, "brand"), f"brand name '{c.brand}' is used twice"))
-    topics = [c.topic] if isinstance(c.topic, str) else list(c.topic)
-    for t in topics:
-        if t not in pop.topics:
-            hint = difflib.get_close_matches(t, pop.topics, n=1)
-            extra = f"; did you mean '{hint[0]}'?" if hint else ""
-            bad.append((("campaigns", i, "topic"),
-                        f"topic '{t}' is not one of population.topics {pop.topics}{extra}"))
-    if isinstance(c.topic, dict) and not sum(c.topic.values()) > 0:
-        bad.append((("campaigns", i, "topic"), "a topic mix needs a positive weight"))
-    if c.region != NATIONAL and c.region not in pop.regions:
-        hint = difflib.get_close_matches(c.region, list(pop.regions), n=1)
-        extra = f"; did you mean '{hint[0]}'?" if hint else ""
-        bad.append((("campaigns", i, "region"),
-                    f"region '{c.region}' is not one of population.regions "
-                    f"{list(pop.regions)} or '{NATIONAL}'{extra}"))
-    if c.start >= steps:
-        bad.append((("campaigns", i, "start"),
-                    f"the campaign starts at step {c.start} but the run has only "
-                    f"{steps} steps (0…{steps - 1})"))
-    return bad
-
-
-def _check_scenario(sc: Scenario) -> Found:
-    bad = _check_population(sc.population, len(sc.campaigns), sc.steps, sc.score.window,
-                            sc.score.warmup)
-    brands = [c.brand for c in sc.campaigns]
-    for i, c in enumerate(sc.campaigns):
-        bad += _check_campaign(i, c, sc.population, sc.steps, brands)
-    return bad
-
-
-def _check_parts(data: dict[str, Any]) -> Found:
-    """Cross-field checks of the parts that are valid when the whole scenario is not,
-    so that a typo elsewhere does not hide, say, region shares that sum to 1.2."""
-    raw = data.get("campaigns")
-    try:
-        pop = Population.model_validate(data.get("population") or {})
-    except (ValidationError, TypeError):
-        return []
-    bad = _check_population(pop, len(raw) if isinstance(raw, list) else 1)
-    steps = data.get("steps", Scenario.model_fields["steps"].default)
-    if not isinstance(steps, int) or isinstance(steps, bool) or not isinstance(raw, list):
-        return bad
-    campaigns: list[tuple[int, Campaign]] = []
-    for i, item in enumerate(raw):
-        try:
-            campaigns.append((i, Campaign.model_validate(item)))
-        except (ValidationError, TypeError):
-            continue
-    brands = [c.brand for _, c in campaigns]
-    for i, c in campaigns:
-        bad += _check_campaign(i, c, pop, steps, brands)
-    return bad
+# --- variants and sweep values, each validated --------------------------------------------
 
 
 def _check_variants(sc: Scenario) -> Found:
@@ -907,73 +366,6 @@ def _check_sweep(sc: Scenario) -> Found:
                                    for p in getattr(exc, "problems", [])) or str(exc)
                 bad.append((("sweep", section, key), f"value {value!r} is not valid: {detail}"))
                 break
-    return bad
-
-
-def _check_metric_name(loc: tuple[Any, ...], name: str) -> Found:
-    if name in BY_NAME:
-        return []
-    return [(loc, _unknown_metric(name))]
-
-
-@functools.lru_cache(maxsize=256)
-def _unknown_metric(name: str) -> str:
-    close = difflib.get_close_matches(name, list(BY_NAME), n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"unknown metric '{clip(name)}'{hint} (the metrics: docs/model.md §8)"
-
-
-def grid_key(path: str, grid: dict[str, Any]) -> str | None:
-    """The key of ``grid`` that names the same field as ``path`` (``campaigns.0.x`` and
-    ``campaigns[0].x`` are the same field), or None."""
-    try:
-        wanted = parse_field_path(path)
-    except ValueError:
-        return None
-    for key in grid:
-        try:
-            if parse_field_path(key) == wanted:
-                return key
-        except ValueError:
-            continue
-    return None
-
-
-def _check_claims(sc: Scenario) -> Found:
-    """Metrics, variants, brands and sweep points named by ``metrics:`` and ``claims:`` exist."""
-    bad: Found = []
-    for i, name in enumerate(sc.metrics):
-        bad += _check_metric_name(("metrics", i), name)
-    names = list(sc.variants) or ["base"]
-    brands = [c.brand for c in sc.campaigns]
-    grid = sc.sweep.grid if sc.sweep else {}
-    for i, claim in enumerate(sc.claims):
-        bad += _check_metric_name(("claims", i, "metric"), claim.metric)
-        form = claim.form
-        for key in (form, "than"):
-            value = getattr(claim, key)
-            for j, v in enumerate(value if isinstance(value, list) else [value]):
-                if v is None or v in names:
-                    continue
-                close = difflib.get_close_matches(v, names, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else ""
-                loc = ("claims", i, key, j) if isinstance(value, list) else ("claims", i, key)
-                bad.append((loc, f"no variant '{v}'{hint}; variants: {', '.join(names)}"))
-        if claim.brand is not None and claim.brand not in brands:
-            bad.append((("claims", i, "brand"), f"no campaign of brand '{claim.brand}'; "
-                                                f"brands: {', '.join(brands)}"))
-        metric = BY_NAME.get(claim.metric)
-        if form == "better" and metric is not None and metric.better == 0:
-            bad.append((("claims", i, "better"), f"'{claim.metric}' has no better direction: "
-                                                 "write higher: or lower: instead"))
-        for key, value in (claim.at or {}).items():
-            swept = grid_key(key, grid)
-            if swept is None:
-                bad.append((("claims", i, "at"), f"'{key}' is not swept; the sweep grid has: "
-                                                 f"{', '.join(grid) or 'nothing'}"))
-            elif value not in grid[swept]:
-                bad.append((("claims", i, "at"), f"{key} = {value!r} is not a point of the sweep "
-                                                 f"grid {grid[swept]}"))
     return bad
 
 
