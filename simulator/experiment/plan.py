@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from simulator.model.campaign import PerkCampaignModel
+from simulator.scenario.loader import apply_override, validate_document, variant_document
 from simulator.scenario.schema import Scenario, parse_field_path
 
 STREAMS = ("graph", "population", "dynamics")  # the model's spawned streams, in order
@@ -177,8 +178,6 @@ def plan(scenario: Scenario, replicates: int | None = None, variants: list[str] 
 
 def task_document(document: dict[str, Any], task: Task, variants: dict[str, dict[str, Any]]) -> dict:
     """The scenario document a task runs: the variant's changes, then the sweep point's."""
-    from simulator.scenario.loader import apply_override, variant_document
-
     doc = variant_document(document, variants.get(task.variant, {}))
     for key, value in task.params:
         apply_override(doc, parse_field_path(key), value)
@@ -190,8 +189,6 @@ def task_scenarios(scenario: Scenario, tasks: list[Task]) -> dict[tuple[str, int
     rather than in every task: the variant's changes, then the point's, validated. A
     combination that does not validate maps to its traceback, which its tasks report as their
     failure (as a run that fails does)."""
-    from simulator.scenario.loader import validate_document
-
     document = scenario.to_document()
     variants = document.get("variants") or {}
     out: dict[tuple[str, int | None], Scenario | str] = {}

@@ -12,8 +12,11 @@ from typing import Any
 
 import pandas as pd
 
+from simulator.experiment.executors import execute
 from simulator.experiment.plan import BASE_VARIANT, Task, plan, task_scenarios
+from simulator.experiment.results import FLOAT_FORMAT
 from simulator.experiment.statistics import comparison_table
+from simulator.model.metrics import METRICS
 from simulator.scenario.schema import Scenario
 
 # --- the whole experiment -------------------------------------------------------------------------
@@ -42,8 +45,6 @@ def users_wanted(task: Task, tasks: list[Task]) -> bool:
 def normalise(frame: pd.DataFrame) -> pd.DataFrame:
     """A table as it reads back from its CSV file, so results held in memory and results
     persisted to disk (and resumed) give identical statistics and identical files."""
-    from simulator.experiment.results import FLOAT_FORMAT
-
     text = frame.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
     return pd.read_csv(io.StringIO(text))
 
@@ -81,9 +82,6 @@ def run_experiment(scenario: Scenario, *, sweep: bool = False, replicates: int |
 
     Tasks already finished in ``store`` (a resumed experiment) are not run again.
     """
-    from simulator.experiment.executors import execute
-    from simulator.model.metrics import METRICS
-
     tasks = plan(scenario, replicates, variants, sweep, replicate_ids, base_label)
     store = store if store is not None else MemoryStore()
     finished = store.done()
