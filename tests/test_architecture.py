@@ -32,9 +32,6 @@ LONG_FILES: dict[str, str] = {
                                     "Results object, the locking in a module of its own",
     "simulator.experiment.validation": "debt: the checks, their statistics and their "
                                        "markdown are to be separate modules",
-    "simulator.views.plots": "debt: shared with the dashboard now; to split by figure (table "
-                             "helpers and styles; time series; final, trade-off and sweep; "
-                             "network and layout; drawing a folder)",
 }
 
 

@@ -1,4 +1,4 @@
-"""Figures from result tables (simulator/views/plots.py): contents, colours, intervals, files.
+"""Figures from result tables (simulator/views/plots/): contents, colours, intervals, files.
 
 Synthetic tables have the columns of the results-folder contract (docs/reference/results.md):
 ``steps`` = [point, params…,] variant, replicate, step, brand, METRICS…; ``summary`` = the
@@ -310,7 +310,7 @@ def test_pouting_is_the_scenarios_threshold_per_variant_and_sweep_point(tmp_path
         drawn[variant] = kwargs["pout_threshold"]
         return real(users, edges, brand, variant, **kwargs)
 
-    monkeypatch.setattr(plots, "plot_network", recording)
+    monkeypatch.setattr(plots.folder, "plot_network", recording)  # where draw_all looks it up
     plots.draw_all(tmp_path)
     assert drawn == {"other": 0.2, "strict": 0.6}  # draw_all reads each variant's threshold
 

@@ -1,0 +1,211 @@
+"""Figures of a results folder: reading and checking its tables, the scenario's pout threshold
+per variant, drawing every applicable figure (:func:`draw_all`, :func:`plot_run`) and saving
+PNG and SVG files that are byte-identical when redrawn (:func:`save`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import pandas as pd
+from matplotlib.figure import Figure
+
+from simulator.views.plots.final import (
+    FINAL_METRICS,
+    MAX_BAR_GROUPS,
+    SWEEP_METRICS,
+    TRADEOFF,
+    plot_final,
+    plot_sweep,
+    plot_tradeoff,
+)
+from simulator.views.plots.network import DEFAULT_POUT_THRESHOLD, plot_network
+from simulator.views.plots.style import slug
+from simulator.views.plots.tables import final_rows, sweep_params, tidy
+from simulator.views.plots.timeseries import TIMESERIES_METRICS, plot_timeseries
+
+DPI = 120
+
+
+def save(fig: Figure, folder: Path, stem: str) -> list[Path]:
+    """Write ``stem.png`` (dpi 120) and ``stem.svg`` into ``folder``; returns the paths.
+
+    No timestamps or software stamps, and a fixed SVG id salt: reruns give identical files.
+    The layout computed for the PNG is reused for the SVG (constrained layout is the slowest
+    part of saving).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{stem}.png", folder / f"{stem}.svg"]
+    engine = fig.get_layout_engine()
+    with mpl.rc_context({"svg.hashsalt": "perksim"}):
+        fig.savefig(paths[0], dpi=DPI, metadata={"Software": None})
+        fig.set_layout_engine("none")
+        try:
+            fig.savefig(paths[1], metadata={"Date": None})
+        finally:
+            fig.set_layout_engine(engine)
+    return paths
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    """A table of a results folder, checked (``ResultsFolderError`` with the file and line if
+    it is damaged); ``None`` if it is absent."""
+    from simulator.experiment.results import read_table
+
+    return read_table(path)
+
+
+@dataclass
+class Tables:
+    """The tables the figures are drawn from (each ``None`` when absent)."""
+
+    steps: pd.DataFrame | None
+    summary: pd.DataFrame | None
+    users: pd.DataFrame | None
+    edges: pd.DataFrame | None
+
+
+def read_tables(folder: str | Path) -> Tables:
+    """Read and check every table the figures need, before anything is drawn: a damaged
+    table, or users and edges that do not fit together, raise ``ResultsFolderError`` naming
+    the file and line."""
+    from simulator.experiment.results import ResultsFolderError
+
+    folder = Path(folder)
+    tables = Tables(*(_read(folder / f"{name}.csv") for name in ("steps", "summary", "users", "edges")))
+    users, edges = tables.users, tables.edges
+    if users is not None:
+        base = tables.summary if tables.summary is not None else tables.steps
+        brands = list(dict.fromkeys(base["brand"].astype(str))) if base is not None else []
+        need = ["followers", *(f"{c}_{b}" for b in brands for c in ("adopted", "aware", "pout"))]
+        if any(f"perk_{b}" in users.columns for b in brands):
+            missing = [c for c in need if c not in users.columns]
+            if missing:
+                raise ResultsFolderError(f"{folder / 'users.csv'}:1: no column '{missing[0]}'; "
+                                         "the file is damaged")
+    if users is not None and edges is not None and len(edges):
+        top = int(users["id"].max()) if len(users) else -1
+        ends = edges[["author", "follower"]].to_numpy()
+        outside = (ends > top).any(axis=1).nonzero()[0]
+        if len(outside):
+            i = int(outside[0])
+            raise ResultsFolderError(f"{folder / 'edges.csv'}:{i + 2}: user "
+                                     f"{int(ends[i].max())} is not in users.csv (ids 0–{top}); "
+                                     "the file is damaged")
+    return tables
+
+
+def _scenario_document(folder: Path) -> dict[str, Any]:
+    """The folder's ``scenario.yaml`` (the resolved scenario as run), or ``{}``."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def scenario_metrics(folder: Path) -> list[str]:
+    """The metrics the folder's scenario is about (its ``metrics:``), if it names any."""
+    wanted = _scenario_document(folder).get("metrics")
+    return [m for m in wanted if isinstance(m, str)] if isinstance(wanted, list) else []
+
+
+def pout_threshold(folder: str | Path, variant: str | None = None,
+                   point: Mapping[str, Any] | None = None) -> float:
+    """The pout at which a user counts as pouting (``behaviour.pout_threshold``) in the runs
+    of a results folder whose users the network picture draws.
+
+    Read from the folder's ``scenario.yaml`` with ``variant``'s changes and then the sweep
+    ``point``'s values (``{field.path: value}``) applied, as the runs applied them; the
+    scenario format's default (:data:`DEFAULT_POUT_THRESHOLD`) if the folder records none.
+    """
+    from simulator.scenario.loader import apply_override, variant_document
+    from simulator.scenario.schema import parse_field_path
+
+    doc = _scenario_document(Path(folder))
+    try:
+        changes = (doc.get("variants") or {}).get(variant) if variant else None
+        doc = variant_document(doc, changes or {})
+        for key, value in (point or {}).items():
+            apply_override(doc, parse_field_path(key), value)
+        value = (doc.get("behaviour") or {}).get("pout_threshold", DEFAULT_POUT_THRESHOLD)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
+        return DEFAULT_POUT_THRESHOLD
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        return DEFAULT_POUT_THRESHOLD
+    return float(value)
+
+
+def _first_point(table: pd.DataFrame) -> dict[str, Any]:
+    """The swept values of the first sweep point of a table (the point whose users are kept),
+    or ``{}`` if it is not a sweep."""
+    params = sweep_params(table)
+    if not params or table.empty:
+        return {}
+    first = table[table["point"] == table["point"].iloc[0]].iloc[0]
+    return {p: first[p].item() if hasattr(first[p], "item") else first[p] for p in params}
+
+
+def draw_all(folder: str | Path, tables: Tables | None = None) -> list[Path]:
+    """Draw every applicable figure of a results folder into ``folder/figures``.
+
+    From whichever of ``steps.csv``, ``summary.csv`` (else derived from ``steps.csv``),
+    ``users.csv`` and ``edges.csv`` exist: ``timeseries`` (one sweep point only),
+    ``final_metrics`` (up to ``MAX_BAR_GROUPS`` sweep points; the scenario's own ``metrics:``
+    first, then the usual ones, six in all), ``tradeoff``, for sweeps
+    ``sweep_<param>_<metric>`` per swept parameter and metric of ``SWEEP_METRICS``, and
+    ``network_<variant>`` per variant when users and edges exist (pouting at the variant's own
+    :func:`pout_threshold`). With several brands every name gets a ``_<brand>`` suffix. Each
+    figure is written as PNG and SVG; returns the written paths, sorted. The tables are read
+    (and checked: :func:`read_tables`) first, unless given.
+    """
+    folder = Path(folder)
+    out = folder / "figures"
+    tables = tables if tables is not None else read_tables(folder)
+    steps, summary, users, edges = tables.steps, tables.summary, tables.users, tables.edges
+    if summary is None and steps is not None:
+        summary = final_rows(steps)
+    base = summary if summary is not None else steps
+    if base is None:
+        return []
+    base = tidy(base)
+    brands = list(dict.fromkeys(base["brand"]))
+    written: list[Path] = []
+    for brand in brands:
+        sfx = "" if len(brands) == 1 else f"_{slug(brand)}"
+        if steps is not None:
+            cols = [m for m in TIMESERIES_METRICS if m in steps.columns]
+            if cols and not ("point" in steps.columns and steps["point"].nunique() > 1):
+                written += save(plot_timeseries(steps, cols, brand), out, f"timeseries{sfx}")
+        if summary is not None:
+            points = summary["point"].nunique() if "point" in summary.columns else 1
+            cols = [m for m in dict.fromkeys([*scenario_metrics(folder), *FINAL_METRICS])
+                    if m in summary.columns][:len(FINAL_METRICS)]
+            if cols and points <= MAX_BAR_GROUPS:
+                written += save(plot_final(summary, cols, brand), out, f"final_metrics{sfx}")
+            if all(m in summary.columns for m in TRADEOFF):
+                written += save(plot_tradeoff(summary, *TRADEOFF, brand=brand), out, f"tradeoff{sfx}")
+            for param in sweep_params(summary):
+                for metric in SWEEP_METRICS:
+                    if metric in summary.columns:
+                        written += save(plot_sweep(summary, param, metric, brand), out,
+                                        f"sweep_{slug(param)}_{metric}{sfx}")
+        if users is not None and edges is not None and f"perk_{brand}" in users.columns:
+            variants = (list(dict.fromkeys(users["variant"].astype(str)))
+                        if "variant" in users.columns else ["base"])
+            point = _first_point(base)
+            for variant in variants:
+                threshold = pout_threshold(folder, variant, point)
+                written += save(plot_network(users, edges, brand, variant, pout_threshold=threshold),
+                                out, f"network_{slug(variant)}{sfx}")
+    return sorted(written)
+
+
+def plot_run(folder: str | Path, tables: Tables | None = None) -> list[Path]:
+    """Alias of :func:`draw_all` (the name the command line uses)."""
+    return draw_all(folder, tables)
