@@ -30,8 +30,6 @@ LONG_FILES: dict[str, str] = {
     "simulator.cli": "debt: the results-folder workflow is to move into the Results API",
     "simulator.experiment.results": "debt: writing and reading the folder are to be one "
                                     "Results object, the locking in a module of its own",
-    "simulator.experiment.validation": "debt: the checks, their statistics and their "
-                                       "markdown are to be separate modules",
 }
 
 

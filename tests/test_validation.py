@@ -1,4 +1,4 @@
-"""perksim check-model (simulator/experiment/validation.py): the literature validation suite.
+"""perksim check-model (simulator/experiment/validation/): the literature validation suite.
 
 docs/validation.md is the page ``perksim check-model --markdown docs/validation.md`` writes; its
 last block records the measured numbers, so the tests can check that the page is exactly what
