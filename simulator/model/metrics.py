@@ -1,13 +1,25 @@
 """Per-step observations for every brand (docs/model.md §8).
 
-Each reporter is a small named function of the model and a brand; ``brand_metrics`` gathers
-them into one row of the tidy ``steps`` table.
+The metric catalogue (:data:`CATALOGUE`) is the one place a metric is declared: its name,
+words, direction and kind. ``brand_metrics`` computes one row of the tidy ``steps`` table:
+the built-in metrics in one pass, then every metric that carries its own ``compute``.
+
+A metric of your own is one :class:`Metric` with a ``compute`` function, registered with
+:func:`add_metric`: it then is a column of ``steps.csv`` and ``summary.csv``, a row of
+``comparison.csv``, has its label in the figures and its words in the report, and is in the
+command line's tables when it is a headline metric. The catalogue and the lists derived from
+it (:data:`METRICS`, :data:`HEADLINE`, :data:`STEP_COLUMNS`, :data:`BY_NAME`) are changed in
+place, so every module that imported them sees it. Worker processes (the ``local`` and
+``dask`` executors) start afresh and do not see a metric registered in this process: register
+it in a module the workers import too, or run with the serial executor.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -27,6 +39,9 @@ class Metric:
     ``better``: +1 more is better, −1 less is better, 0 neither (a quantity, not a goal).
     ``kind``: ``count`` (users, mentions, perks), ``share`` (0–1), ``cost`` or ``score`` —
     every metric is ≥ 0, and shares are ≤ 1.
+    ``compute``: ``compute(model, brand)`` gives the metric's value at the model's current
+    step; ``None`` for the built-in metrics, which ``brand_metrics`` computes together. It
+    takes no part in comparing or hashing metrics.
     """
 
     name: str
@@ -36,6 +51,8 @@ class Metric:
     words: str
     kind: str = "count"
     headline: bool = False
+    compute: Callable[[PerkCampaignModel, Brand], float | int] | None = field(
+        default=None, compare=False, repr=False)
 
     @property
     def upper(self) -> float:
@@ -43,7 +60,7 @@ class Metric:
         return 1.0 if self.kind == "share" else 100.0 if self.kind == "score" else float("inf")
 
 
-CATALOGUE: tuple[Metric, ...] = (
+CATALOGUE: list[Metric] = [
     Metric("reach", "Reach (campaign's own positive mentions)", "users", +1,
            "users reached by the campaign's own positive mentions — not by complaints, not by "
            "fans' own talk", headline=True),
@@ -115,12 +132,77 @@ CATALOGUE: tuple[Metric, ...] = (
            "users exposed to a complaint (or an undisclosed ad they recognised)", headline=True),
     Metric("contacts", "Outreach contacts", "contacts", 0, "outreach contacts made"),
     Metric("fans", "Fans of the brand", "users", 0, "number of fans of the brand"),
-)
+]
 BY_NAME: dict[str, Metric] = {m.name: m for m in CATALOGUE}
 # The columns of steps.csv / summary.csv, in order (docs/model.md §8).
 METRICS = [m.name for m in CATALOGUE]
 HEADLINE = [m.name for m in CATALOGUE if m.headline]
 STEP_COLUMNS = ["step", "brand", *METRICS]
+BUILT_IN: tuple[str, ...] = tuple(METRICS)  # the metrics of docs/model.md §8
+KINDS = ("count", "share", "cost", "score")
+# names a metric may not take: the other columns of the results tables
+RESERVED = frozenset({"step", "brand", "variant", "replicate", "point", "metric", "seed"})
+_COMPUTED: list[Metric] = []  # the registered metrics, each with its own compute
+
+T = TypeVar("T")
+
+
+class MetricView(Mapping[str, T]):
+    """A read-only ``{metric name: value(metric)}`` of the catalogue as it is when read, so a
+    metric registered later is in it too (a dict built at import would miss it)."""
+
+    def __init__(self, value: Callable[[Metric], T]) -> None:
+        self._value = value
+
+    def __getitem__(self, name: str) -> T:
+        return self._value(BY_NAME[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(METRICS))
+
+    def __len__(self) -> int:
+        return len(METRICS)
+
+
+def add_metric(metric: Metric) -> Metric:
+    """Add a metric of your own to the catalogue; returns it.
+
+    ``metric.compute(model, brand)`` gives its value; it becomes the last column of the steps
+    table (and everything drawn from it). The name must be new, lower case with underscores,
+    and not a column of the results tables. Undo with :func:`remove_metric`.
+    """
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", metric.name):
+        raise ValueError(f"metric name {metric.name!r}: use lower case letters, digits and _")
+    if metric.name in BY_NAME or metric.name in RESERVED:
+        raise ValueError(f"metric name {metric.name!r} is taken")
+    if metric.compute is None or not callable(metric.compute):
+        raise ValueError(f"metric {metric.name!r} needs compute=f(model, brand)")
+    if metric.kind not in KINDS:
+        raise ValueError(f"metric {metric.name!r}: kind {metric.kind!r} is not one of {KINDS}")
+    if metric.better not in (-1, 0, 1):
+        raise ValueError(f"metric {metric.name!r}: better must be +1, -1 or 0")
+    CATALOGUE.append(metric)
+    BY_NAME[metric.name] = metric
+    METRICS.append(metric.name)
+    STEP_COLUMNS.append(metric.name)
+    if metric.headline:
+        HEADLINE.append(metric.name)
+    _COMPUTED.append(metric)
+    return metric
+
+
+def remove_metric(name: str) -> None:
+    """Take a metric added by :func:`add_metric` out of the catalogue again (built-in metrics
+    cannot be removed)."""
+    if name in BUILT_IN:
+        raise ValueError(f"{name!r} is a built-in metric")
+    metric = BY_NAME.pop(name)  # KeyError when there is no such metric
+    CATALOGUE.remove(metric)
+    METRICS.remove(name)
+    STEP_COLUMNS.remove(name)
+    if name in HEADLINE:
+        HEADLINE.remove(name)
+    _COMPUTED.remove(metric)
 
 GAMING_FACTOR = 1.1  # a user "games" when their post rate is raised by at least 10 %
 
@@ -174,7 +256,7 @@ def brand_metrics(model: PerkCampaignModel, brand: Brand) -> dict[str, object]:
     near = excluded & (dyn_closeness(model.score, brand.cutoff, b.closeness_scale) >= np.exp(-1.0))
     from_mentions, from_displays, from_publicity = _share_of(model.pout_parts[:, c, :], excluded_fans)
     gaming = model.post_factor >= GAMING_FACTOR
-    return {
+    row: dict[str, object] = {
         "step": model.t,
         "brand": brand.name,
         "reach": int(reached.sum()),
@@ -212,3 +294,6 @@ def brand_metrics(model: PerkCampaignModel, brand: Brand) -> dict[str, object]:
         "contacts": int(totals["contacts"]),
         "fans": int(brand.fans.sum()),
     }
+    for metric in _COMPUTED:  # metrics of your own (add_metric), after the built-in ones
+        row[metric.name] = metric.compute(model, brand)
+    return row

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import pandas as pd
@@ -13,7 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from simulator.model.metrics import CATALOGUE
+from simulator.model.metrics import MetricView
 
 # Okabe & Ito (2008): distinguishable with the common forms of colour blindness; yellow and
 # black last (yellow is faint on white, black is kept for annotations)
@@ -21,11 +22,10 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F
 LINESTYLES = ["-", "--", "-.", ":"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 MORE, LESS = "more is better", "less is better"
-# metric: (what it is, unit, which direction is better — None when neither is), from the catalogue
-METRIC_INFO: dict[str, tuple[str, str, str | None]] = {
-    m.name: (m.label, m.unit, MORE if m.better > 0 else LESS if m.better < 0 else None)
-    for m in CATALOGUE
-}
+# metric: (what it is, unit, which direction is better — None when neither is), read from the
+# catalogue when looked up, so metrics registered later (metrics.add_metric) are in it too
+METRIC_INFO: Mapping[str, tuple[str, str, str | None]] = MetricView(
+    lambda m: (m.label, m.unit, MORE if m.better > 0 else LESS if m.better < 0 else None))
 
 
 class Style(NamedTuple):

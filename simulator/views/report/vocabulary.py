@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
-from simulator.model.metrics import BY_NAME, HEADLINE
+from simulator.model.metrics import BY_NAME, HEADLINE, MetricView
 
 # --- what the metrics mean and which way is better: the metric catalogue (simulator.model.metrics) ------
 
 KEY_METRICS = HEADLINE
-METRIC_WORDS = {m.name: m.words for m in BY_NAME.values()}
+METRIC_WORDS: Mapping[str, str] = MetricView(lambda m: m.words)  # read when looked up: plug-ins too
 CONFIDENCE = "95%"
 SMALL_REPLICATES = 10  # below this, intervals are wide: say so
 
