@@ -7,13 +7,16 @@ Public API (see docs/reference/api.md)::
     model.run()
     model.summary()
 
-    from simulator import compare
+    from simulator import compare, Results
     result = compare(load_scenario("scenarios/klout_pout.yaml"))  # variants × replicates
     result.comparison                                             # means with 95% CIs
+    folder = result.save("results")                               # what perksim compare writes
+    Results.open(folder).report()                                 # report.html and report.md
 """
 
+from simulator.api import Experiment, Results, compare, run, sweep
 from simulator.experiment.plan import replicate_seed, run_once
-from simulator.experiment.runner import ExperimentResult, compare, sweep
+from simulator.experiment.runner import ExperimentResult
 from simulator.model.campaign import PerkCampaignModel, UserView
 from simulator.model.strategies import Strategy, register
 from simulator.scenario.loader import load_scenario, scenario_from_text
@@ -22,8 +25,10 @@ from simulator.scenario.schema import Scenario, ScenarioError
 __version__ = "0.1.0"
 
 __all__ = [
+    "Experiment",
     "ExperimentResult",
     "PerkCampaignModel",
+    "Results",
     "Scenario",
     "ScenarioError",
     "Strategy",
@@ -33,6 +38,7 @@ __all__ = [
     "load_scenario",
     "register",
     "replicate_seed",
+    "run",
     "run_once",
     "scenario_from_text",
     "sweep",

@@ -8,51 +8,28 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
-import numpy as np
-import pandas as pd
 
-from simulator import __version__
+from simulator import __version__, api
+from simulator.api.experiment import Experiment, ExperimentError, output_folder
+from simulator.api.experiment import check as api_check
 from simulator.experiment.executors import EXECUTORS
-from simulator.experiment.plan import BASE_VARIANT, plan
-from simulator.experiment.results import (
-    RESUME_KEYS,
-    FolderBusy,
-    FolderStore,
+from simulator.experiment.output import (
     OutputError,
-    ResultsFolderError,
-    Work,
     check_output,
-    claim,
-    clean_stale,
     describe_os_error,
-    discard,
-    estimate_output_bytes,
-    final_folder,
-    finish,
-    manifest,
-    new_folder,
-    read_manifest,
-    run_id,
-    saved_runs,
     scenario_folder,
-    utc_now,
     write_error,
-    write_experiment,
-    write_json,
-    write_yaml,
 )
-from simulator.experiment.runner import ExperimentResult, MemoryStore, run_experiment
-from simulator.experiment.statistics import MIN_NONZERO
+from simulator.experiment.results import ResultsFolderError, utc_now
+from simulator.experiment.runner import ExperimentResult
 from simulator.model.graphs import EdgeListError
-from simulator.model.metrics import HEADLINE, METRICS
+from simulator.model.metrics import HEADLINE
 from simulator.scenario.library import bundled, resolve
-from simulator.scenario.loader import Override, load_scenario, validate_document
+from simulator.scenario.loader import Override, load_scenario
 from simulator.scenario.schema import (
     MAX_REPLICATES,
     MAX_SEED,
@@ -62,11 +39,10 @@ from simulator.scenario.schema import (
     ScenarioError,
     json_schema,
 )
+from simulator.views.console import SUMMARY_METRICS, Progress, format_comparison, format_summary
 from simulator.views.plots import plot_run
 
 MAX_WORKERS = 1024  # worker processes of --workers (more is surely a typo)
-SUMMARY_METRICS = METRICS  # every metric of docs/model.md §8, in the order of steps.csv
-KEY_METRICS = HEADLINE  # the catalogue's headline metrics, in its order
 
 
 def shown_metrics(sc: Scenario) -> list[str]:
@@ -74,122 +50,14 @@ def shown_metrics(sc: Scenario) -> list[str]:
     return list(dict.fromkeys([*sc.metrics, *HEADLINE]))
 
 
+def _say(message: str) -> None:
+    """One line on standard error (notes and warnings of the library calls)."""
+    click.echo(message, err=True)
+
+
 def _bad_input(message: object) -> None:
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
-
-
-def _fmt(v: object) -> str:
-    if isinstance(v, (int, np.integer)):
-        return f"{int(v):,}"
-    v = float(v)  # type: ignore[arg-type]
-    if v != v:
-        return "–"
-    if v.is_integer() and abs(v) >= 10:
-        return f"{v:,.0f}"
-    return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
-
-
-def format_summary(summary: pd.DataFrame) -> str:
-    """The final metrics of one run: one row per metric, one column per brand."""
-    table = pd.DataFrame({row["brand"]: [_fmt(row[m]) for m in SUMMARY_METRICS]
-                          for row in summary.to_dict("records")}, index=SUMMARY_METRICS)
-    return table.to_string()
-
-
-def format_comparison(comparison: pd.DataFrame, metrics: list[str] = KEY_METRICS) -> str:
-    """Mean [95% bootstrap interval] per metric (rows) and variant (columns), one block per
-    brand; the paired difference to the first variant is marked * when its 95% interval
-    excludes zero and the difference is not too rare to judge. A rare row (fewer than
-    MIN_NONZERO runs with a non-zero count) shows how rare it is and the replicates needed
-    instead of an interval."""
-    blocks = []
-    rare_seen = False
-    for brand, part in comparison.groupby("brand", sort=False):
-        cells: dict[str, list[str]] = {}
-        for variant, rows in part.groupby("variant", sort=False):
-            by_metric = rows.set_index("metric")
-            col = []
-            for m in metrics:
-                r = by_metric.loc[m]
-                text = _fmt(r["mean"])
-                rare = _rare(r)
-                if rare:
-                    text += f" ({_rare_note(r)})"
-                    rare_seen = True
-                elif r["n"] > 1 and np.isfinite(r["ci_low"]):
-                    text += f" [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
-                lo, hi = r["diff_ci_low"], r["diff_ci_high"]
-                if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0) \
-                        and not bool(r.get("diff_rare", False)):
-                    text += " *"
-                col.append(text)
-            cells[str(variant)] = col
-        table = pd.DataFrame(cells, index=metrics).to_string()
-        blocks.append(f"brand {brand}:\n{table}")
-    note = "\n(* paired difference to the first variant: 95% interval excludes 0)"
-    if rare_seen:
-        note += (f"\n(rare, few runs: fewer than {MIN_NONZERO} runs with a count ≠ 0, so no interval; "
-                 f"* only where the paired differences are not that rare; reps needed: replicates "
-                 f"that give ~{MIN_NONZERO} such runs, ≥ if none seen)")
-    return "\n\n".join(blocks) + note
-
-
-def _rare(row: pd.Series) -> bool:
-    """A rare row of comparison.csv (a single run is not called rare: it has no interval)."""
-    return bool(row.get("rare", False)) and row.get("runs", row["n"]) > 1
-
-
-def _rare_note(row: pd.Series) -> str:
-    """``rare: 2/20 runs ≠ 0, ~50 reps needed`` (``≥34`` when no run was non-zero; ``few runs``
-    when every run was non-zero but there are fewer than MIN_NONZERO)."""
-    runs, nonzero = int(row.get("runs", row["n"])), int(row["nonzero"])
-    need = row["replicates_needed"]
-    bound = "≥" if bool(row.get("replicates_needed_is_lower_bound", False)) else "~"
-    head = f"few runs: {runs}" if nonzero == runs else f"rare: {nonzero}/{runs} runs ≠ 0"
-    return f"{head}, {bound}{_fmt(int(need))} reps needed"
-
-
-class Progress:
-    """A progress bar with runs done, failures and time left on a terminal; plain periodic
-    lines otherwise (every 10% of the runs, at most every 15 s)."""
-
-    def __init__(self, label: str):
-        self.label = label
-        self.tty = sys.stderr.isatty()
-        self.start = time.monotonic()
-        self.last_line = 0.0
-        self.last_done = -1
-        self.bar: Any = None
-
-    def __call__(self, done: int, failed: int, total: int) -> None:
-        """Report progress: ``done`` and ``failed`` runs out of ``total`` (the experiment's callback)."""
-        finished = done + failed
-        if self.tty:
-            if self.bar is None:
-                self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
-                                             show_eta=True, show_pos=True,
-                                             item_show_func=lambda _: f"{failed} failed" if failed else "")
-                self.bar.__enter__()
-                self.start_done = finished
-            self.bar.current_item = finished
-            self.bar.update(finished - self.bar.pos)
-            return
-        now = time.monotonic()
-        step = max(1, total // 10)
-        if finished == 0:
-            return
-        if finished == total or (finished // step != self.last_done // step and now - self.last_line > 15):
-            rate = (now - self.start) / max(finished, 1)
-            left = rate * (total - finished)
-            click.echo(f"{self.label}: {finished}/{total} runs, {failed} failed, "
-                       f"~{left:.0f} s left", err=True)
-            self.last_line, self.last_done = now, finished
-
-    def close(self) -> None:
-        """Finish the progress bar, if one was drawn."""
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -268,13 +136,12 @@ def _output(out: Path, sc: Scenario, tasks: int, variants: int, experiment: bool
     """``<out>/<scenario>``, checked before any work: a folder, writable, with room for the
     results; else exit 2 naming the folder. Prints what interrupted commands left there."""
     try:
-        base = scenario_folder(out, sc)
-        need = estimate_output_bytes(sc, tasks, variants, experiment=experiment, report=with_report)
-        check_output(base, need, label=f"--out {out}")
+        base, notes = output_folder(out, sc, tasks, variants, experiment=experiment,
+                                    report=with_report)
     except (OutputError, ValueError) as exc:
         _bad_input(str(exc))
-    for note in clean_stale(base):
-        click.echo(note, err=True)
+    for note in notes:
+        _say(note)
     return base
 
 
@@ -305,14 +172,6 @@ def _write_failed(exc: OSError, where: Path, then: str) -> None:
     sys.exit(1)
 
 
-def _draw(folder: Path) -> list[Path]:
-    try:
-        return plot_run(folder)
-    except Exception as exc:  # a figure must never cost the user their tables
-        click.echo(f"warning: figures could not be drawn: {exc}", err=True)
-        return []
-
-
 @cli.command()
 @_scenario_arg()
 @click.option("--variant", metavar="NAME", help="Run one of the scenario's variants.")
@@ -331,53 +190,41 @@ def run(scenario: Path, variant: str | None, replicates: int, replicate: int | N
     SCENARIO is a scenario file, or the name of a bundled one (see `perksim list`).
     """
     sc = _load(scenario, _overrides(overrides, seed, steps), variant)
-    sc = sc.model_copy(update={"variants": {}, "sweep": None})
-    started = utc_now()
     ids = [replicate] if replicate is not None else None
     _memory(sc, runs=1 if ids else replicates, replicates=1 if ids else replicates,
             options="" if ids or replicates == 1 else f"--replicates {replicates}")
-    base = _output(out, sc, tasks=1 if ids else replicates, variants=1, experiment=False,
-                   with_report=with_report)
+    _output(out, sc, tasks=1 if ids else replicates, variants=1, experiment=False,
+            with_report=with_report)
     progress = Progress(sc.name)
     try:
-        result = run_experiment(sc, replicates=replicates, replicate_ids=ids, executor="serial",
-                                store=MemoryStore(), progress=progress,
-                                base_label=variant or BASE_VARIANT)
+        results = api.run(sc, replicates=replicates, replicate=replicate, variant=variant,
+                          progress=progress)
     except EdgeListError as exc:
         _bad_input(str(exc))
     finally:
         progress.close()
+    results.source = str(scenario)
     try:
-        with new_folder(base, run_id(started, sc), "run") as work:
-            tmp = work.path
-            write_yaml(sc.to_document(), tmp / "scenario.yaml")
-            write_experiment(tmp, result)
-            _draw(tmp)
-            write_json(manifest(sc, source=scenario, seed=sc.seed, derived_seeds=result.seeds,
-                                started=started, finished=utc_now(),
-                                command=["perksim", *sys.argv[1:]],
-                                extra={"kind": "run", "variant": variant, "replicates": replicates,
-                                       "replicate": replicate, **result.facts}),
-                       tmp / "manifest.json")
+        folder = results.save(out, command=["perksim", *sys.argv[1:]], notify=_say)
     except OSError as exc:
         if not write_error(exc):
             raise
-        _write_failed(exc, base, "nothing was kept; make room (or choose another --out) and run again")
+        _write_failed(exc, scenario_folder(out, sc),
+                      "nothing was kept; make room (or choose another --out) and run again")
     except OutputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    folder = work.final
-    facts = result.facts
+    facts, sc = results.facts, results.scenario
     click.echo(f"{sc.name}: {facts['users']:,} users, {facts['graph']}, {sc.steps} steps, seed {sc.seed}")
-    if len(result.summary) == len(sc.campaigns):
-        click.echo(format_summary(result.summary))
+    if len(results.summary) == len(sc.campaigns):
+        click.echo(format_summary(results.summary))
     else:
-        click.echo(format_comparison(result.comparison, SUMMARY_METRICS))
-    _report_failures(result)
+        click.echo(format_comparison(results.comparison, SUMMARY_METRICS))
+    _report_failures(results)
     click.echo(f"results: {folder}")
     if with_report:
         _write_report(folder)
-    if len(result.failures):
+    if len(results.failures):
         sys.exit(1)
 
 
@@ -390,115 +237,51 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
                 executor: str, workers: int | None, scheduler: str | None, resume: Path | None,
                 seed: int | None, steps: int | None, overrides: tuple[str, ...], out: Path,
                 with_report: bool = False, with_claims: bool = False) -> None:
-    """compare and sweep: a resumable experiment written into <run-id>.partial until done.
-
-    The folder is locked while this process works on it, so a second --resume of it is
-    refused; a disk that fills up stops the work with the --resume command to continue."""
-    if resume is not None:
-        if scenario is not None or overrides or seed is not None or steps is not None:
-            _bad_input("--resume continues an experiment exactly as it was started: "
-                       "give no SCENARIO, --set, --seed or --steps with it")
-        try:
-            final_folder(resume)
-            work = Work.resume(resume, kind)
-        except FolderBusy as exc:
-            _bad_input(f"cannot resume: {exc}; wait for it to finish, or stop it first")
-        except (ValueError, OSError) as exc:
-            _bad_input(f"cannot resume {resume}: {exc}")
-        try:
-            info = read_manifest(resume, RESUME_KEYS)
-            sc = validate_document(info["resolved_scenario"], file=str(resume / "manifest.json"))
-            if info["kind"] == "run":
-                raise OutputError(f"{resume} was left by perksim run, which cannot be resumed: "
-                                  "run it again")
-            if info["kind"] != kind:
-                raise OutputError(f"{resume} is a '{info['kind']}' experiment; "
-                                  f"resume it with perksim {info['kind']}")
-            replicates, variants = info["replicates"], tuple(info["variants"] or ())
-            tasks = len(plan(sc, replicates, list(variants) or None, sweep=kind == "sweep"))
-            need = estimate_output_bytes(sc, tasks, len(variants) or max(1, len(sc.variants)),
-                                         experiment=True, report=with_report)
-            check_output(resume, need, label="--resume")
-        except (ResultsFolderError, ScenarioError, OutputError, ValueError, KeyError) as exc:
-            work.lock.release(remove=work.lock.created)  # leave the folder as it was
-            _bad_input(exc if isinstance(exc, OutputError) else f"cannot resume {resume}: {exc}")
-        work.lock.record(kind)
-        partial, started = resume, info["started"]
-        source = info.get("source_file")
-    else:
-        if scenario is None:
-            _bad_input("give a SCENARIO, or --resume RESULTS_DIR")
-        sc = _load(scenario, _overrides(overrides, seed, steps))
-        if kind == "sweep" and sc.sweep is None:
-            _bad_input(f"{scenario} has no sweep: section (see docs/reference/scenario.md)")
-        unknown = [v for v in variants if v not in sc.variants]
-        if unknown:
-            _bad_input(f"no variant '{unknown[0]}' in {scenario}; "
-                       f"variants: {', '.join(sc.variants) or 'none'}")
-        start = utc_now()
-        started = start.isoformat()
-        tasks = _plan_size(sc, kind, replicates, variants)
-        _memory(sc, tasks, replicates or sc.replicates, len(variants) or max(1, len(sc.variants)),
-                executor, workers, scheduler, _options(replicates, workers, executor))
-        base = _output(out, sc, tasks, len(variants) or max(1, len(sc.variants)), experiment=True,
-                       with_report=with_report)
-        try:
-            work = claim(base, run_id(start, sc), kind)
-        except (OSError, OutputError) as exc:
-            _bad_input(f"--out {out}: cannot create the results folder in {base}: {exc}")
-        partial, source = work.path, str(scenario)
-        try:
-            write_yaml(sc.to_document(), partial / "scenario.yaml")
-        except OSError as exc:
-            discard(work)
-            _bad_input(f"--out {out}: cannot write in {partial}: {describe_os_error(exc)}")
-    replicates = replicates or sc.replicates
-
-    def write_manifest(status: str, result: ExperimentResult | None = None) -> None:
-        doc = manifest(sc, source=source, seed=sc.seed,
-                       derived_seeds=result.seeds if result else {},
-                       started=_parse_time(started), finished=utc_now(),
-                       command=["perksim", *sys.argv[1:]],
-                       extra={"kind": kind, "replicates": replicates, "variants": list(variants),
-                              "executor": executor, "workers": workers, "scheduler": scheduler,
-                              "failures": len(result.failures) if result else None,
-                              **(result.facts if result else {})})
-        doc["status"] = status
-        write_json(doc, partial / "manifest.json")
-
+    """compare and sweep: a resumable experiment (:class:`simulator.api.Experiment`) written
+    into <run-id>.partial until done; problems found before the work exit 2."""
+    command = ["perksim", *sys.argv[1:]]
     try:
-        _work(kind, sc, work, replicates, variants, executor, workers, scheduler, write_manifest,
-              with_report, with_claims)
-    finally:
-        work.lock.release()  # (the operating system would at exit; not so when called in-process)
+        if resume is not None:
+            if scenario is not None or overrides or seed is not None or steps is not None:
+                _bad_input("--resume continues an experiment exactly as it was started: "
+                           "give no SCENARIO, --set, --seed or --steps with it")
+            experiment = Experiment.resume(resume, kind, executor=executor, workers=workers,
+                                           scheduler=scheduler, command=command,
+                                           report=with_report)
+        else:
+            if scenario is None:
+                _bad_input("give a SCENARIO, or --resume RESULTS_DIR")
+            sc = _load(scenario, _overrides(overrides, seed, steps))
+            tasks = api_check(sc, kind, variants, scenario, replicates)
+            _memory(sc, tasks, replicates or sc.replicates,
+                    len(variants) or max(1, len(sc.variants)), executor, workers, scheduler,
+                    _options(replicates, workers, executor))
+            experiment = Experiment.start(sc, kind, out, replicates=replicates, variants=variants,
+                                          executor=executor, workers=workers,
+                                          scheduler=scheduler, source=scenario, command=command,
+                                          report=with_report, notify=_say)
+    except (ExperimentError, OutputError) as exc:
+        _bad_input(str(exc))
+    with experiment:
+        _work(experiment, with_report, with_claims)
 
 
-def _work(kind: str, sc: Scenario, work: Work, replicates: int, variants: tuple[str, ...],
-          executor: str, workers: int | None, scheduler: str | None,
-          write_manifest: Callable[..., None], with_report: bool, with_claims: bool) -> None:
-    """Run (the rest of) an experiment in its locked folder, write its tables and figures,
-    and rename it into place; a full disk or Ctrl-C stops it with the --resume command."""
-    partial = work.path
+def _work(experiment: Experiment, with_report: bool, with_claims: bool) -> None:
+    """Run (the rest of) an experiment in its locked folder and print what it found; a full
+    disk or Ctrl-C stops it with the --resume command."""
+    kind, sc, partial = experiment.kind, experiment.scenario, experiment.folder
 
     def stopped(exc: OSError) -> None:
         progress.close()
-        _write_failed(exc, partial, f"{saved_runs(partial)} finished runs are saved in {partial}; "
-                      f"make room, then continue with: perksim {kind} --resume {partial}")
+        _write_failed(exc, partial, f"{experiment.saved_runs()} finished runs are saved in "
+                      f"{partial}; make room, then continue with: perksim {kind} --resume {partial}")
 
     progress = Progress(f"{kind} {sc.name}")
     try:
-        write_manifest("running")
-        store = FolderStore(partial)
-        store.done()
-        for key, problem in store.damaged.items():
-            click.echo(f"warning: run {key} cannot be read back ({problem}); it is run again",
-                       err=True)
-        result = run_experiment(sc, sweep=kind == "sweep", replicates=replicates,
-                                variants=list(variants) or None, executor=executor, workers=workers,
-                                scheduler=scheduler, store=store, progress=progress)
+        results = experiment.run(progress, notify=_say)
     except KeyboardInterrupt:
         progress.close()
-        click.echo(f"\ninterrupted: {saved_runs(partial)} finished runs are saved in {partial}\n"
+        click.echo(f"\ninterrupted: {experiment.saved_runs()} finished runs are saved in {partial}\n"
                    f"continue with: perksim {kind} --resume {partial}", err=True)
         sys.exit(130)
     except OSError as exc:
@@ -509,31 +292,23 @@ def _work(kind: str, sc: Scenario, work: Work, replicates: int, variants: tuple[
         progress.close()
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    progress.close()
-    try:
-        write_experiment(partial, result)
-        figures = _draw(partial)
-        write_manifest("complete", result)
-        folder = finish(work)
-    except OSError as exc:
-        if not write_error(exc):
-            raise
-        stopped(exc)
     except OutputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    click.echo(f"{kind} {sc.name}: {len(set(result.summary['variant']))} variants × "
-               f"{replicates} replicates{_points(result)}, seed {sc.seed}")
+    finally:
+        progress.close()
+    click.echo(f"{kind} {sc.name}: {len(set(results.summary['variant']))} variants × "
+               f"{experiment.replicates} replicates{_points(results)}, seed {sc.seed}")
     if kind == "compare":
-        click.echo(format_comparison(result.comparison, shown_metrics(sc)))
-    _report_failures(result)
-    click.echo(f"results: {folder}")
-    if figures:
-        click.echo("figures: " + ", ".join(p.name for p in figures if p.suffix == ".png"))
+        click.echo(format_comparison(results.comparison, shown_metrics(sc)))
+    _report_failures(results)
+    click.echo(f"results: {results.folder}")
+    if results.figures:
+        click.echo("figures: " + ", ".join(p.name for p in results.figures if p.suffix == ".png"))
     if with_report:
-        _write_report(folder)
-    failed_claims = _claims(sc, result, kind) if with_claims else 0
-    if len(result.failures) or failed_claims:
+        _write_report(results.folder)
+    failed_claims = _claims(sc, results, kind) if with_claims else 0
+    if len(results.failures) or failed_claims:
         sys.exit(1)
 
 
@@ -562,25 +337,10 @@ def _options(replicates: int | None, workers: int | None, executor: str) -> str:
     return " ".join(g for g in given if g)
 
 
-def _plan_size(sc: Scenario, kind: str, replicates: int | None, variants: tuple[str, ...]) -> int:
-    """How many runs the experiment has (for the space the results need)."""
-    try:
-        return len(plan(sc, replicates, list(variants) or None, sweep=kind == "sweep"))
-    except (ValueError, KeyError) as exc:
-        _bad_input(str(exc))
-        raise  # unreachable: _bad_input exits
-
-
 def _points(result: ExperimentResult) -> str:
     if "point" not in result.summary.columns:
         return ""
     return f" × {result.summary['point'].nunique()} sweep points"
-
-
-def _parse_time(text: str):
-    from datetime import datetime
-
-    return datetime.fromisoformat(text)
 
 
 @cli.command()

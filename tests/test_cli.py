@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import cli, format_comparison
-from simulator.experiment import results
+from simulator.experiment import folders, results
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.schema import Scenario
 
@@ -317,7 +317,7 @@ def test_failure_while_writing_leaves_no_partial_or_run_folder(tmp_path, monkeyp
 
 def test_atomic_folder_renames_into_place_only_on_success(tmp_path):
     final = tmp_path / "name" / "run-1"
-    with results.atomic_folder(final) as tmp:
+    with folders.atomic_folder(final) as tmp:
         assert tmp != final and tmp.parent == final.parent
         assert not final.exists()
         (tmp / "a.txt").write_text("x")
@@ -328,7 +328,7 @@ def test_atomic_folder_renames_into_place_only_on_success(tmp_path):
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
 def test_atomic_folder_removes_the_temporary_folder_on_error(tmp_path, error):
     final = tmp_path / "name" / "run-1"
-    with pytest.raises(error), results.atomic_folder(final) as tmp:
+    with pytest.raises(error), folders.atomic_folder(final) as tmp:
         (tmp / "a.txt").write_text("x")
         raise error()
     assert not final.exists()
@@ -337,12 +337,12 @@ def test_atomic_folder_removes_the_temporary_folder_on_error(tmp_path, error):
 
 def test_atomic_folder_replaces_a_stale_partial_folder(tmp_path):
     final = tmp_path / "run-1"
-    with pytest.raises(RuntimeError), results.atomic_folder(final) as tmp:
+    with pytest.raises(RuntimeError), folders.atomic_folder(final) as tmp:
         stale = tmp
         raise RuntimeError
     stale.mkdir()
     (stale / "junk").write_text("old")
-    with results.atomic_folder(final) as tmp:
+    with folders.atomic_folder(final) as tmp:
         (tmp / "new").write_text("new")
     assert sorted(p.name for p in final.iterdir()) == ["new"]
     assert not leftovers(tmp_path)

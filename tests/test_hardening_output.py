@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import cli
-from simulator.experiment import results
+from simulator.experiment import output, results, store
 
 TINY = """\
 name: tiny
@@ -95,7 +95,7 @@ def pristine_partial(scenario, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("partial")
     with pytest.MonkeyPatch.context() as mp:
         calls = {"n": 0}
-        real = results.FolderStore.save
+        real = store.FolderStore.save
 
         def save(self, task, result):
             calls["n"] += 1
@@ -103,7 +103,7 @@ def pristine_partial(scenario, tmp_path_factory) -> Path:
                 raise KeyboardInterrupt
             real(self, task, result)
 
-        mp.setattr(results.FolderStore, "save", save)
+        mp.setattr(store.FolderStore, "save", save)
         result = invoke("compare", scenario, "--executor", "serial", "--out", out)
     assert result.exit_code == 130, result.output
     [folder] = list((out / "tiny").iterdir())
@@ -314,7 +314,7 @@ def read_only(tmp_path: Path):
 @pytest.mark.parametrize("command", ["run", "compare"])
 def test_a_read_only_out_is_refused_before_any_run(scenario, read_only, command, monkeypatch):
     ran = []
-    monkeypatch.setattr("simulator.cli.run_experiment", lambda *a, **k: ran.append(1))
+    monkeypatch.setattr("simulator.api.experiment.run_experiment", lambda *a, **k: ran.append(1))
     with within():
         result = invoke(command, scenario, "--out", read_only / "results")
     refused(result, f"--out {read_only / 'results'}: cannot write in", str(read_only))
@@ -325,7 +325,7 @@ def test_a_read_only_out_is_refused_before_any_run(scenario, read_only, command,
 @pytest.mark.parametrize("command", ["run", "compare", "sweep"])
 def test_an_out_below_a_file_is_refused_before_any_run(scenario, tmp_path, command, monkeypatch):
     ran = []
-    monkeypatch.setattr("simulator.cli.run_experiment", lambda *a, **k: ran.append(1))
+    monkeypatch.setattr("simulator.api.experiment.run_experiment", lambda *a, **k: ran.append(1))
     a_file = tmp_path / "hostname"
     a_file.write_text("a file")
     text = TINY + "sweep:\n  grid: {campaigns.0.perks: [3, 5]}\n"
@@ -338,8 +338,8 @@ def test_an_out_below_a_file_is_refused_before_any_run(scenario, tmp_path, comma
 
 def test_too_little_free_space_is_refused_before_any_run(scenario, tmp_path, monkeypatch):
     ran = []
-    monkeypatch.setattr("simulator.cli.run_experiment", lambda *a, **k: ran.append(1))
-    monkeypatch.setattr(results.shutil, "disk_usage",
+    monkeypatch.setattr("simulator.api.experiment.run_experiment", lambda *a, **k: ran.append(1))
+    monkeypatch.setattr(output.shutil, "disk_usage",
                         lambda path: shutil._ntuple_diskusage(10**9, 10**9 - 2**20, 2**20))
     out = tmp_path / "out"
     with within():
@@ -373,7 +373,7 @@ def test_run_on_a_disk_that_fills_says_so_and_keeps_nothing(scenario, tmp_path, 
 def test_compare_on_a_disk_that_fills_gives_the_resume_command_which_then_finishes(scenario, tmp_path,
                                                                                    monkeypatch):
     calls = {"n": 0}
-    real = results.FolderStore.save
+    real = store.FolderStore.save
 
     def save(self, task, result):
         calls["n"] += 1
@@ -381,7 +381,7 @@ def test_compare_on_a_disk_that_fills_gives_the_resume_command_which_then_finish
             raise no_space(self.runs / task.key / "steps.csv")
         real(self, task, result)
 
-    monkeypatch.setattr(results.FolderStore, "save", save)
+    monkeypatch.setattr(store.FolderStore, "save", save)
     out = tmp_path / "out"
     result = invoke("compare", scenario, "--executor", "serial", "--out", out)
     monkeypatch.undo()
@@ -419,7 +419,7 @@ def small_disk(tmp_path: Path):
 def test_a_real_disk_that_fills_during_a_compare(scenario, small_disk, monkeypatch):
     """The space check is fooled (it says 0 bytes are needed); the disk is nearly full, so the
     kernel refuses a write during the work: a message and the --resume command, no traceback."""
-    monkeypatch.setattr("simulator.cli.estimate_output_bytes", lambda *a, **k: 0)
+    monkeypatch.setattr("simulator.api.experiment.estimate_output_bytes", lambda *a, **k: 0)
     filler = small_disk / "filler"
     with filler.open("wb") as f:
         while shutil.disk_usage(small_disk).free > 40_000:
@@ -494,7 +494,8 @@ def test_the_exit_code_table_and_output_folder_section_document_these_cases():
     assert "disk filled up" in rows["1"] and "`--resume` command" in rows["1"]
     assert "ignore Ctrl-C" in rows["130"]
     source = "".join((ROOT / "simulator" / name).read_text(encoding="utf-8")
-                     for name in ("experiment/results.py", "cli.py", "views/server.py"))
+                     for name in ("experiment/output.py", "experiment/folders.py", "api/experiment.py",
+                                  "cli.py", "views/server.py"))
     for example in ("is a file, not a folder, so", "cannot write in", "not enough free space for the "
                     "results in", "is being worked on by another perksim", "left by an interrupted "
                     "perksim run", "is an unfinished", "wait for it to finish, or stop it first",

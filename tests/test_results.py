@@ -22,19 +22,18 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import cli
-from simulator.experiment import results
-from simulator.experiment.results import (
+from simulator.experiment import folders as folder_life
+from simulator.experiment import store
+from simulator.experiment.folders import (
     LOCK_FILE,
     FolderBusy,
     FolderLock,
-    ResultsFolderError,
     claim,
     clean_stale,
     finish,
     lock_holder,
-    read_manifest,
-    read_table,
 )
+from simulator.experiment.results import ResultsFolderError, read_manifest, read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -58,8 +57,9 @@ FROZEN = """\
 import sys, time
 from datetime import UTC, datetime
 import simulator.cli as c, simulator.experiment.executors as x, simulator.experiment.results as r
+import simulator.api.experiment as e, simulator.api.results as a
 fixed = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
-r.utc_now = c.utc_now = lambda: fixed
+r.utc_now = c.utc_now = e.utc_now = a.utc_now = lambda: fixed
 slow = float(sys.argv.pop(1))
 if slow:
     real = x.run_task
@@ -71,7 +71,7 @@ stall = sys.argv.pop(1)
 if stall == "write":  # a run that hangs while writing its folder
     def write_experiment(*args):
         time.sleep(600)
-    c.write_experiment = write_experiment
+    e.write_experiment = a.write_experiment = write_experiment
 c.main()
 """
 FROZEN_RID = "20300102T030405Z"
@@ -181,7 +181,7 @@ def test_a_failed_final_rename_leaves_the_experiment_resumable(tmp_path, monkeyp
     def refuse(src, dst):
         raise PermissionError(errno.EACCES, "Permission denied", str(dst))
 
-    monkeypatch.setattr(results.os, "rename", refuse)
+    monkeypatch.setattr(folder_life.os, "rename", refuse)
     with pytest.raises(PermissionError):
         finish(work)
     monkeypatch.undo()
@@ -210,7 +210,7 @@ def test_the_lock_is_exclusive_and_names_its_owner(tmp_path):
 def interrupted(plain, tmp_path, monkeypatch) -> Path:
     """A compare interrupted (Ctrl-C) after its first run: a resumable .partial folder."""
     calls = {"n": 0}
-    real = results.FolderStore.save
+    real = store.FolderStore.save
 
     def save(self, task, result):
         calls["n"] += 1
@@ -218,12 +218,12 @@ def interrupted(plain, tmp_path, monkeypatch) -> Path:
             raise KeyboardInterrupt
         real(self, task, result)
 
-    monkeypatch.setattr(results.FolderStore, "save", save)
+    monkeypatch.setattr(store.FolderStore, "save", save)
     result = invoke("compare", plain, "--executor", "serial", "--out", tmp_path / "out")
     monkeypatch.undo()
     assert result.exit_code == 130, result.output
     [partial] = folders(tmp_path / "out" / "plain")
-    assert partial.name.endswith(".partial") and results.saved_runs(partial) == 1
+    assert partial.name.endswith(".partial") and folder_life.saved_runs(partial) == 1
     return partial
 
 
@@ -256,7 +256,7 @@ def test_resume_while_the_experiment_runs_exits_2_and_works_after_a_kill(tmp_pat
     out = tmp_path / "out"
     proc = perksim("compare", scenario, "--executor", "serial", "--out", out, slow=1.0)
     try:
-        assert wait_for(lambda: any(results.saved_runs(p) for p in folders(out / "plain"))), \
+        assert wait_for(lambda: any(folder_life.saved_runs(p) for p in folders(out / "plain"))), \
             "the compare never saved a run"
         [partial] = folders(out / "plain")
         busy = invoke("compare", "--resume", partial)
@@ -313,7 +313,7 @@ def test_an_unfinished_compare_is_reported_with_its_resume_command_and_kept(inte
     notes = clean_stale(interrupted.parent)  # what the next command in that folder prints
     assert notes == [f"note: {interrupted} is an unfinished compare (1 runs saved); continue it "
                      f"with: perksim compare --resume {interrupted}"]
-    assert results.saved_runs(interrupted) == 1
+    assert folder_life.saved_runs(interrupted) == 1
 
 
 def test_a_folder_being_written_is_left_alone(tmp_path):

@@ -4,7 +4,8 @@ It builds on the scenario and model layers; nothing here draws or writes prose.
 
 - :mod:`~simulator.experiment.plan` — seeds, variants, sweep points, tasks, one run
 - :mod:`~simulator.experiment.executors` — serial, process pool and Dask executors
-- :mod:`~simulator.experiment.runner` — :func:`compare` and :func:`sweep`: tasks → tables
+- :mod:`~simulator.experiment.runner` — :func:`run_experiment`: tasks → tables (the
+  :mod:`simulator.api` wraps it in ``compare``, ``sweep`` and ``Results``)
 - :mod:`~simulator.experiment.statistics` — bootstrap intervals, rarity, the comparison table
 - :mod:`~simulator.experiment.results` — the results folder: written atomically, read back
 - :mod:`~simulator.experiment.claims` — a scenario's claims checked against its tables
@@ -12,6 +13,6 @@ It builds on the scenario and model layers; nothing here draws or writes prose.
 """
 
 from simulator.experiment.plan import replicate_seed, run_once
-from simulator.experiment.runner import ExperimentResult, compare, run_experiment, sweep
+from simulator.experiment.runner import ExperimentResult, run_experiment
 
-__all__ = ["ExperimentResult", "compare", "replicate_seed", "run_experiment", "run_once", "sweep"]
+__all__ = ["ExperimentResult", "replicate_seed", "run_experiment", "run_once"]

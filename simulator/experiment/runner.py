@@ -5,7 +5,6 @@ order, into an :class:`ExperimentResult` (see :mod:`simulator.experiment.plan` f
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +13,8 @@ import pandas as pd
 
 from simulator.experiment.executors import execute
 from simulator.experiment.plan import BASE_VARIANT, Task, plan, task_scenarios
-from simulator.experiment.results import FLOAT_FORMAT
 from simulator.experiment.statistics import comparison_table
+from simulator.experiment.store import MemoryStore
 from simulator.model.metrics import METRICS
 from simulator.scenario.schema import Scenario
 
@@ -40,33 +39,6 @@ def users_wanted(task: Task, tasks: list[Task]) -> bool:
     """Per-user tables are kept for replicate 0 of each variant (of the first sweep point)."""
     first_point = tasks[0].point if tasks else None
     return task.replicate == 0 and task.point == first_point
-
-
-def normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    """A table as it reads back from its CSV file, so results held in memory and results
-    persisted to disk (and resumed) give identical statistics and identical files."""
-    text = frame.to_csv(index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
-    return pd.read_csv(io.StringIO(text))
-
-
-class MemoryStore:
-    """Keeps task results in memory (notebooks); see ``results.FolderStore`` for disk."""
-
-    def __init__(self) -> None:
-        self.results: dict[str, dict[str, Any]] = {}
-
-    def done(self) -> set[str]:
-        """The keys of the tasks that finished without an error."""
-        return {k for k, r in self.results.items() if "error" not in r}
-
-    def save(self, task: Task, result: dict[str, Any]) -> None:
-        """Keep a task's result, its tables normalised as if read back from CSV (:func:`normalise`)."""
-        self.results[task.key] = {k: normalise(v) if isinstance(v, pd.DataFrame) else v
-                                  for k, v in result.items()}
-
-    def load(self, task: Task) -> dict[str, Any] | None:
-        """A task's stored result, or ``None`` if it has not run."""
-        return self.results.get(task.key)
 
 
 Progress = Callable[[int, int, int], Any]  # (runs done, runs failed, runs in all)
@@ -141,27 +113,3 @@ def assemble(tasks: list[Task], store: Any, metrics: list[str]) -> ExperimentRes
         seeds=dict(sorted(seeds.items(), key=lambda kv: int(kv[0].split("_")[1]))),
         facts=facts,
     )
-
-
-def compare(scenario: Scenario, replicates: int | None = None, variants: list[str] | None = None,
-            executor: str = "serial", workers: int | None = None,
-            scheduler: str | None = None) -> ExperimentResult:
-    """Run the scenario's variants side by side with paired seeds (for notebooks).
-
-    >>> from simulator import compare, load_scenario
-    >>> sc = load_scenario("scenarios/klout_pout.yaml",
-    ...                    overrides=["population.size=300", "steps=20"])
-    >>> result = compare(sc, replicates=2)
-    >>> sorted(set(result.summary["variant"]))
-    ['klout_63', 'lottery', 'lottery_opaque', 'relevance']
-    """
-    return run_experiment(scenario, replicates=replicates, variants=variants, executor=executor,
-                          workers=workers, scheduler=scheduler)
-
-
-def sweep(scenario: Scenario, replicates: int | None = None, variants: list[str] | None = None,
-          executor: str = "serial", workers: int | None = None,
-          scheduler: str | None = None) -> ExperimentResult:
-    """Run the scenario's ``sweep`` grid × variants × replicates (for notebooks)."""
-    return run_experiment(scenario, sweep=True, replicates=replicates, variants=variants,
-                          executor=executor, workers=workers, scheduler=scheduler)

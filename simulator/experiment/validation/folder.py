@@ -10,14 +10,8 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from simulator.experiment.results import (
-    atomic_folder,
-    file_hash,
-    package_versions,
-    utc_now,
-    write_json,
-    write_table,
-)
+from simulator.experiment.folders import atomic_folder
+from simulator.experiment.results import file_hash, package_versions, utc_now, write_json, write_table
 from simulator.experiment.validation.checks import BY_KEY
 from simulator.experiment.validation.jobs import checks_dir, load_check
 from simulator.experiment.validation.records import SIZES, Validation

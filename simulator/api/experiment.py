@@ -1,0 +1,300 @@
+"""Running experiments: in memory for notebooks (:func:`run`, :func:`compare`, :func:`sweep`,
+each returning :class:`~simulator.api.results.Results`), or into a results folder that is
+written as the runs finish and can be resumed (:class:`Experiment`, what ``perksim compare``
+and ``perksim sweep`` call).
+
+A folder experiment lives in ``<out>/<scenario>/<run-id>.partial/`` (locked while a process
+works on it) until it is complete, then takes its final name; see docs/reference/results.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from simulator.api.results import Notify, Results, draw, warn
+from simulator.experiment.folders import (
+    FolderBusy,
+    Work,
+    claim,
+    clean_stale,
+    discard,
+    final_folder,
+    finish,
+    run_id,
+    saved_runs,
+)
+from simulator.experiment.output import (
+    OutputError,
+    check_output,
+    describe_os_error,
+    estimate_output_bytes,
+    scenario_folder,
+)
+from simulator.experiment.plan import BASE_VARIANT, plan
+from simulator.experiment.results import (
+    RESUME_KEYS,
+    ResultsFolderError,
+    manifest,
+    read_manifest,
+    utc_now,
+    write_experiment,
+    write_json,
+    write_yaml,
+)
+from simulator.experiment.runner import Progress, run_experiment
+from simulator.experiment.store import FolderStore, MemoryStore
+from simulator.scenario.loader import validate_document
+from simulator.scenario.schema import Scenario, ScenarioError
+
+
+class ExperimentError(ValueError):
+    """An experiment that cannot start or resume, with a message that says why (bad input:
+    the command line exits 2 with it)."""
+
+
+# --- in memory ------------------------------------------------------------------------------
+
+
+def run(scenario: Scenario, replicates: int = 1, replicate: int | None = None,
+        variant: str | None = None, progress: Progress | None = None) -> Results:
+    """Run ``scenario`` (already holding its variant, if any): ``replicates`` replicates, or
+    replicate ``replicate`` alone (the same run as replicate R of a compare); in memory."""
+    started = utc_now()
+    sc = scenario.model_copy(update={"variants": {}, "sweep": None})
+    ids = [replicate] if replicate is not None else None
+    result = run_experiment(sc, replicates=replicates, replicate_ids=ids, executor="serial",
+                            store=MemoryStore(), progress=progress,
+                            base_label=variant or BASE_VARIANT)
+    return Results.of(result, "run", sc, started=started,
+                      settings={"variant": variant, "replicates": replicates,
+                                "replicate": replicate})
+
+
+def _in_memory(kind: str, scenario: Scenario, replicates: int | None,
+               variants: list[str] | None, executor: str, workers: int | None,
+               scheduler: str | None, progress: Progress | None) -> Results:
+    started = utc_now()
+    result = run_experiment(scenario, sweep=kind == "sweep", replicates=replicates,
+                            variants=variants, executor=executor, workers=workers,
+                            scheduler=scheduler, progress=progress)
+    return Results.of(result, kind, scenario, started=started, settings=_settings(
+        replicates or scenario.replicates, variants or [], executor, workers, scheduler,
+        len(result.failures)))
+
+
+def compare(scenario: Scenario, replicates: int | None = None, variants: list[str] | None = None,
+            executor: str = "serial", workers: int | None = None, scheduler: str | None = None,
+            progress: Progress | None = None) -> Results:
+    """Run the scenario's variants side by side with paired seeds, in memory.
+
+    ``.comparison`` holds the means with 95% intervals; ``.save("results")`` writes the
+    results folder ``perksim compare`` writes.
+
+    >>> from simulator import compare, load_scenario
+    >>> sc = load_scenario("scenarios/klout_pout.yaml",
+    ...                    overrides=["population.size=300", "steps=20"])
+    >>> result = compare(sc, replicates=2)
+    >>> sorted(set(result.summary["variant"]))
+    ['klout_63', 'lottery', 'lottery_opaque', 'relevance']
+    """
+    return _in_memory("compare", scenario, replicates, variants, executor, workers, scheduler,
+                      progress)
+
+
+def sweep(scenario: Scenario, replicates: int | None = None, variants: list[str] | None = None,
+          executor: str = "serial", workers: int | None = None, scheduler: str | None = None,
+          progress: Progress | None = None) -> Results:
+    """Run the scenario's ``sweep`` grid × variants × replicates, in memory."""
+    return _in_memory("sweep", scenario, replicates, variants, executor, workers, scheduler,
+                      progress)
+
+
+def _settings(replicates: int, variants: Sequence[str], executor: str, workers: int | None,
+              scheduler: str | None, failures: int | None) -> dict[str, Any]:
+    """The manifest's record of a compare or sweep's options, in its order."""
+    return {"replicates": replicates, "variants": list(variants), "executor": executor,
+            "workers": workers, "scheduler": scheduler, "failures": failures}
+
+
+# --- into a results folder --------------------------------------------------------------------
+
+
+def check(scenario: Scenario, kind: str, variants: Sequence[str], source: str | Path,
+          replicates: int | None = None) -> int:
+    """How many runs a ``kind`` experiment of ``scenario`` has; :class:`ExperimentError` if it
+    cannot run (no sweep section, an unknown variant, a grid that does not expand)."""
+    if kind == "sweep" and scenario.sweep is None:
+        raise ExperimentError(f"{source} has no sweep: section (see docs/reference/scenario.md)")
+    unknown = [v for v in variants if v not in scenario.variants]
+    if unknown:
+        raise ExperimentError(f"no variant '{unknown[0]}' in {source}; "
+                              f"variants: {', '.join(scenario.variants) or 'none'}")
+    try:
+        return len(plan(scenario, replicates, list(variants) or None, sweep=kind == "sweep"))
+    except (ValueError, KeyError) as exc:
+        raise ExperimentError(str(exc)) from None
+
+
+def output_folder(out: str | Path, scenario: Scenario, tasks: int, variants: int, *,
+                  experiment: bool, report: bool) -> tuple[Path, list[str]]:
+    """``<out>/<scenario>``, checked before any work (a folder, writable, with room for the
+    results: else :class:`OutputError`), and a note for each folder interrupted commands
+    left there."""
+    base = scenario_folder(out, scenario)
+    need = estimate_output_bytes(scenario, tasks, variants, experiment=experiment, report=report)
+    check_output(base, need, label=f"--out {out}")
+    return base, clean_stale(base)
+
+
+class Experiment:
+    """A compare or sweep written into its locked ``.partial`` folder as the runs finish.
+
+    Start one with :meth:`start` or continue one with :meth:`resume`, then :meth:`run` it; use
+    it as a context manager so the lock is released however the block ends. A full disk or
+    Ctrl-C leaves the finished runs saved: :meth:`resume` continues from them.
+    """
+
+    def __init__(self, kind: str, scenario: Scenario, work: Work, *, replicates: int,
+                 variants: Sequence[str], executor: str, workers: int | None,
+                 scheduler: str | None, source: str | None, started: str,
+                 command: Sequence[str] | None):
+        self.kind, self.scenario, self.work = kind, scenario, work
+        self.replicates, self.variants = replicates, tuple(variants)
+        self.executor, self.workers, self.scheduler = executor, workers, scheduler
+        self.source, self.started = source, started
+        self.command = list(command) if command is not None else [f"simulator.{kind}"]
+
+    @property
+    def folder(self) -> Path:
+        """The ``.partial`` folder being written (the final folder once finished)."""
+        return self.work.path
+
+    def saved_runs(self) -> int:
+        """How many finished runs the folder holds."""
+        return saved_runs(self.folder)
+
+    def __enter__(self) -> Experiment:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the folder's lock (the operating system would at exit; not so in-process)."""
+        self.work.lock.release()
+
+    @classmethod
+    def start(cls, scenario: Scenario, kind: str, out: str | Path = "results", *,
+              replicates: int | None = None, variants: Sequence[str] = (),
+              executor: str = "local", workers: int | None = None, scheduler: str | None = None,
+              source: str | Path | None = None, command: Sequence[str] | None = None,
+              report: bool = False, notify: Notify | None = None) -> Experiment:
+        """Claim a new ``<out>/<scenario>/<run-id>.partial`` folder for a ``compare`` or ``sweep``
+        and write the scenario into it. Checks first: :class:`ExperimentError` if the experiment
+        cannot run, :class:`OutputError` if ``out`` is not writable or lacks room."""
+        tasks = check(scenario, kind, variants, source or scenario.name, replicates)
+        n_variants = len(variants) or max(1, len(scenario.variants))
+        base, notes = output_folder(out, scenario, tasks, n_variants, experiment=True,
+                                    report=report)
+        for note in notes:
+            (notify or warn)(note)
+        begun = utc_now()
+        try:
+            work = claim(base, run_id(begun, scenario), kind)
+        except (OSError, OutputError) as exc:
+            raise ExperimentError(f"--out {out}: cannot create the results folder in {base}: "
+                                  f"{exc}") from None
+        try:
+            write_yaml(scenario.to_document(), work.path / "scenario.yaml")
+        except OSError as exc:
+            discard(work)
+            raise ExperimentError(f"--out {out}: cannot write in {work.path}: "
+                                  f"{describe_os_error(exc)}") from None
+        return cls(kind, scenario, work, replicates=replicates or scenario.replicates,
+                   variants=variants, executor=executor, workers=workers, scheduler=scheduler,
+                   source=str(source) if source is not None else None,
+                   started=begun.isoformat(), command=command)
+
+    @classmethod
+    def resume(cls, folder: str | Path, kind: str, *, executor: str = "local",
+               workers: int | None = None, scheduler: str | None = None,
+               command: Sequence[str] | None = None, report: bool = False) -> Experiment:
+        """Lock an unfinished ``.partial`` folder to continue it exactly as it was started
+        (its scenario, replicates and variants); :class:`ExperimentError` if it cannot be."""
+        folder = Path(folder)
+        try:
+            final_folder(folder)
+            work = Work.resume(folder, kind)
+        except FolderBusy as exc:
+            message = f"cannot resume: {exc}; wait for it to finish, or stop it first"
+            raise ExperimentError(message) from None
+        except (ValueError, OSError) as exc:
+            raise ExperimentError(f"cannot resume {folder}: {exc}") from None
+        try:
+            info = read_manifest(folder, RESUME_KEYS)
+            sc = validate_document(info["resolved_scenario"], file=str(folder / "manifest.json"))
+            if info["kind"] == "run":
+                raise OutputError(f"{folder} was left by perksim run, which cannot be resumed: "
+                                  "run it again")
+            if info["kind"] != kind:
+                raise OutputError(f"{folder} is a '{info['kind']}' experiment; "
+                                  f"resume it with perksim {info['kind']}")
+            replicates, variants = info["replicates"], tuple(info["variants"] or ())
+            tasks = len(plan(sc, replicates, list(variants) or None, sweep=kind == "sweep"))
+            need = estimate_output_bytes(sc, tasks, len(variants) or max(1, len(sc.variants)),
+                                         experiment=True, report=report)
+            check_output(folder, need, label="--resume")
+        except (ResultsFolderError, ScenarioError, OutputError, ValueError, KeyError) as exc:
+            work.lock.release(remove=work.lock.created)  # leave the folder as it was
+            raise ExperimentError(str(exc) if isinstance(exc, OutputError)
+                                  else f"cannot resume {folder}: {exc}") from None
+        work.lock.record(kind)
+        return cls(kind, sc, work, replicates=replicates, variants=variants, executor=executor,
+                   workers=workers, scheduler=scheduler, source=info.get("source_file"),
+                   started=info["started"], command=command)
+
+    def _manifest(self, status: str, results: Results | None = None) -> None:
+        """Write ``manifest.json`` with ``status`` (``running``, then ``complete``)."""
+        settings = _settings(self.replicates, self.variants, self.executor, self.workers,
+                             self.scheduler, len(results.failures) if results else None)
+        doc = manifest(self.scenario, source=self.source, seed=self.scenario.seed,
+                       derived_seeds=results.seeds if results else {},
+                       started=datetime.fromisoformat(self.started), finished=utc_now(),
+                       command=self.command,
+                       extra={"kind": self.kind, **settings, **(results.facts if results else {})})
+        doc["status"] = status
+        write_json(doc, self.folder / "manifest.json")
+        if results is not None:
+            results.settings, results.source = settings, self.source
+            results.started = datetime.fromisoformat(self.started)
+
+    def run(self, progress: Progress | None = None, notify: Notify | None = None) -> Results:
+        """Run the runs not yet saved, write the tables, figures and manifest, and rename the
+        folder into place; returns the results (``.folder`` is the final folder).
+
+        An ``OSError`` (a full disk) or ``KeyboardInterrupt`` leaves the finished runs saved
+        in :attr:`folder` for :meth:`resume`; ``RuntimeError`` if every run failed."""
+        self._manifest("running")
+        store = FolderStore(self.folder)
+        store.done()
+        for key, problem in store.damaged.items():
+            (notify or warn)(f"warning: run {key} cannot be read back ({problem}); it is run again")
+        result = run_experiment(self.scenario, sweep=self.kind == "sweep",
+                                replicates=self.replicates, variants=list(self.variants) or None,
+                                executor=self.executor, workers=self.workers,
+                                scheduler=self.scheduler, store=store, progress=progress)
+        results = Results.of(result, self.kind, self.scenario)
+        return self.finish(results, notify)
+
+    def finish(self, results: Results, notify: Notify | None = None) -> Results:
+        """Write the finished experiment's files and rename its folder into place."""
+        write_experiment(self.folder, results)
+        results.figures = draw(self.folder, notify)
+        self._manifest("complete", results)
+        partial = self.folder
+        results.folder = finish(self.work)
+        results.figures = [results.folder / p.relative_to(partial) for p in results.figures]
+        return results

@@ -1,0 +1,197 @@
+"""An experiment's results as one object: its tables, the scenario that ran and its provenance;
+saved to a results folder, reopened from one, drawn and reported (docs/reference/api.md).
+
+``simulator.compare(...)`` returns :class:`Results`; ``results.save("results")`` writes the
+folder that ``perksim compare`` writes; ``Results.open(folder)`` reads one back (the one reader
+of a results folder's tables and manifest); ``.plot()``, ``.report()`` and ``.explain()`` draw
+its figures, write its teaching report and tell one user's story.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simulator.experiment.folders import new_folder, run_id
+from simulator.experiment.output import scenario_folder
+from simulator.experiment.results import (
+    ResultsFolderError,
+    manifest,
+    read_manifest,
+    read_table,
+    utc_now,
+    write_experiment,
+    write_json,
+    write_yaml,
+)
+from simulator.experiment.runner import ExperimentResult
+from simulator.scenario.loader import validate_document
+from simulator.scenario.schema import Scenario
+
+Notify = Callable[[str], Any]  # receives a one-line warning (the command line prints it)
+FACT_KEYS = ("users", "graph", "follows", "assortativity")  # the manifest's facts of the runs
+SETTING_KEYS = ("variant", "replicates", "replicate", "variants", "executor", "workers",
+                "scheduler")
+
+
+def warn(message: str) -> None:
+    """The default ``notify``: a Python warning (shown once in a notebook)."""
+    warnings.warn(message, stacklevel=3)
+
+
+def draw(folder: Path, notify: Notify | None = None) -> list[Path]:
+    """Draw a results folder's figures; a figure that fails is a warning, never a lost table."""
+    from simulator.views.plots import plot_run
+
+    try:
+        return plot_run(folder)
+    except Exception as exc:  # a figure must never cost the user their tables
+        (notify or warn)(f"warning: figures could not be drawn: {exc}")
+        return []
+
+
+@dataclass
+class Results(ExperimentResult):
+    """The tables of a run, compare or sweep (as :class:`ExperimentResult`) with what made them.
+
+    ``kind`` is ``run``, ``compare`` or ``sweep``; ``scenario`` the validated scenario that
+    ran; ``settings`` the experiment's options (replicates, variants, executor, …) as the
+    manifest records them; ``folder`` the results folder once saved or opened.
+    """
+
+    kind: str = "compare"
+    scenario: Scenario | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+    started: datetime | None = None
+    finished: datetime | None = None
+    folder: Path | None = None
+    manifest: dict[str, Any] = field(default_factory=dict)
+    figures: list[Path] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: ExperimentResult, kind: str, scenario: Scenario, *,
+           settings: dict[str, Any] | None = None, source: str | Path | None = None,
+           started: datetime | None = None, finished: datetime | None = None) -> Results:
+        """Wrap an :class:`ExperimentResult` with the scenario and settings that made it."""
+        return cls(steps=result.steps, summary=result.summary, comparison=result.comparison,
+                   users=result.users, edges=result.edges, failures=result.failures,
+                   seeds=result.seeds, facts=result.facts, kind=kind, scenario=scenario,
+                   settings=dict(settings or {}), source=str(source) if source else None,
+                   started=started, finished=finished or utc_now())
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def manifest_document(self, command: Sequence[str] | None = None,
+                          status: str = "complete") -> dict[str, Any]:
+        """The provenance this folder's ``manifest.json`` holds (see docs/reference/results.md)."""
+        if self.scenario is None:
+            raise ValueError("these results have no scenario: they cannot be saved")
+        doc = manifest(self.scenario, source=self.source, seed=self.scenario.seed,
+                       derived_seeds=self.seeds, started=self.started or utc_now(),
+                       finished=self.finished or utc_now(),
+                       command=list(command) if command is not None else [f"simulator.{self.kind}"],
+                       extra={"kind": self.kind, **self.settings, **self.facts})
+        doc["status"] = status
+        return doc
+
+    def write(self, folder: Path, *, figures: bool = True, command: Sequence[str] | None = None,
+              notify: Notify | None = None) -> list[Path]:
+        """Write the tables, the figures and the manifest into ``folder`` (which exists)."""
+        write_experiment(folder, self)
+        drawn = draw(folder, notify) if figures else []
+        write_json(self.manifest_document(command), folder / "manifest.json")
+        return drawn
+
+    def save(self, out: str | Path = "results", *, figures: bool = True,
+             command: Sequence[str] | None = None, notify: Notify | None = None) -> Path:
+        """Write a results folder ``<out>/<scenario>/<run id>/`` (tables, figures, manifest,
+        scenario) atomically, as ``perksim`` does, and return it.
+
+        The folder appears only when complete: if writing fails (a full disk), nothing is left.
+        """
+        if self.scenario is None:
+            raise ValueError("these results have no scenario: they cannot be saved")
+        base = scenario_folder(out, self.scenario)
+        with new_folder(base, run_id(self.started or utc_now(), self.scenario), self.kind) as work:
+            partial = work.path
+            write_yaml(self.scenario.to_document(), partial / "scenario.yaml")
+            drawn = self.write(partial, figures=figures, command=command, notify=notify)
+        self.folder = work.final
+        self.figures = [work.final / p.relative_to(partial) for p in drawn]
+        self.manifest = read_manifest(self.folder)
+        return self.folder
+
+    # --- reading ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, folder: str | Path) -> Results:
+        """Read a complete results folder back: every file is checked as it is read, and a
+        damaged one raises :class:`ResultsFolderError` naming the file (and line)."""
+        folder = Path(folder)
+        if folder.name.endswith(".partial"):
+            raise ResultsFolderError(f"{folder} is unfinished: continue it with "
+                                     "perksim compare|sweep --resume")
+        info = read_manifest(folder, required=("kind", "resolved_scenario"))
+        scenario = validate_document(info["resolved_scenario"],
+                                     file=str(folder / "manifest.json"), check_variants=False)
+        tables = {name: read_table(folder / f"{name}.csv", optional=name not in ("steps", "summary"))
+                  for name in ("steps", "summary", "comparison", "users", "edges", "failures")}
+        if tables["comparison"] is None:
+            from simulator.experiment.statistics import comparison_table
+            from simulator.model.metrics import METRICS
+
+            summary = tables["summary"]
+            tables["comparison"] = comparison_table(summary, [m for m in METRICS if m in summary])
+        failures = tables["failures"]
+        results = cls(
+            steps=tables["steps"], summary=tables["summary"], comparison=tables["comparison"],
+            users=tables["users"], edges=tables["edges"],
+            failures=failures if failures is not None else pd.DataFrame(columns=["run", "error"]),
+            seeds=dict(info.get("derived_seeds") or {}),
+            facts={k: info[k] for k in FACT_KEYS if k in info},
+            kind=info["kind"], scenario=scenario,
+            settings={k: info[k] for k in SETTING_KEYS if k in info},
+            source=info.get("source_file"),
+            started=datetime.fromisoformat(info["started"]) if info.get("started") else None,
+            finished=datetime.fromisoformat(info["finished"]) if info.get("finished") else None,
+            folder=folder, manifest=info,
+            figures=sorted((folder / "figures").glob("*.png")))
+        return results
+
+    # --- views -----------------------------------------------------------------------------
+
+    def _saved(self) -> Path:
+        if self.folder is None:
+            raise ValueError("save() the results first: figures and reports are files of "
+                             "a results folder")
+        return self.folder
+
+    def plot(self) -> list[Path]:
+        """(Re)draw the figures into ``<folder>/figures/``; returns their paths."""
+        from simulator.views.plots import plot_run
+
+        self.figures = plot_run(self._saved())
+        return self.figures
+
+    def report(self) -> tuple[Path, Path]:
+        """Write the teaching report (``report.html``, self-contained, and ``report.md``)."""
+        from simulator.views.report import write_report
+
+        return write_report(self._saved())
+
+    def explain(self, user: int, brand: str, variant: str | None = None,
+                replicate: int | None = None) -> str:
+        """Why ``user`` did or did not get ``brand``'s perk (re-runs their replicate exactly)."""
+        from simulator.views.explain import explain
+
+        return explain(self._saved(), user, brand, variant, replicate).to_text()
+
+
+__all__ = ["Results", "draw"]

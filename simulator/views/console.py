@@ -1,0 +1,132 @@
+"""Text for the terminal: the tables ``perksim run`` and ``perksim compare`` print, and the
+progress of long experiments (a bar on a terminal, periodic lines otherwise)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import click
+import numpy as np
+import pandas as pd
+
+from simulator.experiment.statistics import MIN_NONZERO
+from simulator.model.metrics import HEADLINE, METRICS
+
+SUMMARY_METRICS = METRICS  # every metric of docs/model.md §8, in the order of steps.csv
+KEY_METRICS = HEADLINE  # the catalogue's headline metrics, in its order
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, (int, np.integer)):
+        return f"{int(v):,}"
+    v = float(v)  # type: ignore[arg-type]
+    if v != v:
+        return "–"
+    if v.is_integer() and abs(v) >= 10:
+        return f"{v:,.0f}"
+    return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
+
+
+def format_summary(summary: pd.DataFrame) -> str:
+    """The final metrics of one run: one row per metric, one column per brand."""
+    table = pd.DataFrame({row["brand"]: [_fmt(row[m]) for m in SUMMARY_METRICS]
+                          for row in summary.to_dict("records")}, index=SUMMARY_METRICS)
+    return table.to_string()
+
+
+def format_comparison(comparison: pd.DataFrame, metrics: list[str] = KEY_METRICS) -> str:
+    """Mean [95% bootstrap interval] per metric (rows) and variant (columns), one block per
+    brand; the paired difference to the first variant is marked * when its 95% interval
+    excludes zero and the difference is not too rare to judge. A rare row (fewer than
+    MIN_NONZERO runs with a non-zero count) shows how rare it is and the replicates needed
+    instead of an interval."""
+    blocks = []
+    rare_seen = False
+    for brand, part in comparison.groupby("brand", sort=False):
+        cells: dict[str, list[str]] = {}
+        for variant, rows in part.groupby("variant", sort=False):
+            by_metric = rows.set_index("metric")
+            col = []
+            for m in metrics:
+                r = by_metric.loc[m]
+                text = _fmt(r["mean"])
+                rare = _rare(r)
+                if rare:
+                    text += f" ({_rare_note(r)})"
+                    rare_seen = True
+                elif r["n"] > 1 and np.isfinite(r["ci_low"]):
+                    text += f" [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+                lo, hi = r["diff_ci_low"], r["diff_ci_high"]
+                if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0) \
+                        and not bool(r.get("diff_rare", False)):
+                    text += " *"
+                col.append(text)
+            cells[str(variant)] = col
+        table = pd.DataFrame(cells, index=metrics).to_string()
+        blocks.append(f"brand {brand}:\n{table}")
+    note = "\n(* paired difference to the first variant: 95% interval excludes 0)"
+    if rare_seen:
+        note += (f"\n(rare, few runs: fewer than {MIN_NONZERO} runs with a count ≠ 0, so no interval; "
+                 f"* only where the paired differences are not that rare; reps needed: replicates "
+                 f"that give ~{MIN_NONZERO} such runs, ≥ if none seen)")
+    return "\n\n".join(blocks) + note
+
+
+def _rare(row: pd.Series) -> bool:
+    """A rare row of comparison.csv (a single run is not called rare: it has no interval)."""
+    return bool(row.get("rare", False)) and row.get("runs", row["n"]) > 1
+
+
+def _rare_note(row: pd.Series) -> str:
+    """``rare: 2/20 runs ≠ 0, ~50 reps needed`` (``≥34`` when no run was non-zero; ``few runs``
+    when every run was non-zero but there are fewer than MIN_NONZERO)."""
+    runs, nonzero = int(row.get("runs", row["n"])), int(row["nonzero"])
+    need = row["replicates_needed"]
+    bound = "≥" if bool(row.get("replicates_needed_is_lower_bound", False)) else "~"
+    head = f"few runs: {runs}" if nonzero == runs else f"rare: {nonzero}/{runs} runs ≠ 0"
+    return f"{head}, {bound}{_fmt(int(need))} reps needed"
+
+
+class Progress:
+    """A progress bar with runs done, failures and time left on a terminal; plain periodic
+    lines otherwise (every 10% of the runs, at most every 15 s)."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.tty = sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.last_line = 0.0
+        self.last_done = -1
+        self.bar: Any = None
+
+    def __call__(self, done: int, failed: int, total: int) -> None:
+        """Report progress: ``done`` and ``failed`` runs out of ``total`` (the experiment's callback)."""
+        finished = done + failed
+        if self.tty:
+            if self.bar is None:
+                self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
+                                             show_eta=True, show_pos=True,
+                                             item_show_func=lambda _: f"{failed} failed" if failed else "")
+                self.bar.__enter__()
+                self.start_done = finished
+            self.bar.current_item = finished
+            self.bar.update(finished - self.bar.pos)
+            return
+        now = time.monotonic()
+        step = max(1, total // 10)
+        if finished == 0:
+            return
+        if finished == total or (finished // step != self.last_done // step and now - self.last_line > 15):
+            rate = (now - self.start) / max(finished, 1)
+            left = rate * (total - finished)
+            click.echo(f"{self.label}: {finished}/{total} runs, {failed} failed, "
+                       f"~{left:.0f} s left", err=True)
+            self.last_line, self.last_done = now, finished
+
+    def close(self) -> None:
+        """Finish the progress bar, if one was drawn (once; closing again does nothing)."""
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
