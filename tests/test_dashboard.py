@@ -73,6 +73,22 @@ def test_factory_applies_the_levers_to_campaign_zero():
         app.overrides(strategy="bribery")
 
 
+def test_the_levers_reach_the_scenario_as_typed_values_blamed_on_their_lever():
+    """No YAML text in between: each lever is a typed override with the value as the control
+    holds it, and a value the scenario refuses names the lever."""
+    from simulator import ScenarioError
+    from simulator.scenario.loader import Override
+
+    levers = app.overrides(strategy="score_threshold", threshold=40.0, perks=12, seed="7")
+    assert all(isinstance(o, Override) for o in levers)
+    typed = {o.path: o.value for o in levers}
+    assert typed["campaigns[0].strategy"] == {"kind": "score_threshold", "threshold": 40}
+    assert type(typed["campaigns[0].strategy"]["threshold"]) is int  # an int slider's value
+    assert typed["seed"] == 7 and typed["campaigns[0].disclosure"] is True
+    with pytest.raises(ScenarioError, match="the perks slider"):
+        app.make_scenario(perks=-1)
+
+
 def test_layout_is_computed_once_per_graph(monkeypatch):
     import networkx as nx
 

@@ -306,7 +306,18 @@ def test_an_experiment_adds_its_tables_intervals_and_workers() -> None:
     assert remote.phases["the runs"] < run.bytes
 
 
-def test_the_network_picture_size_is_the_runner_s() -> None:
-    from simulator.experiment.plan import NETWORK_MAX_USERS
+def test_the_network_picture_size_is_declared_once() -> None:
+    """The runner (edges.csv), the memory estimate and the figures share one limit."""
+    import re
+    from pathlib import Path
 
-    assert memory.NETWORK_USERS == NETWORK_MAX_USERS
+    package = Path(memory.__file__).resolve().parents[1]
+    defined = [p.relative_to(package).as_posix() for p in package.rglob("*.py")
+               if re.search(r"^NETWORK_MAX_USERS\s*=", p.read_text(encoding="utf-8"), re.M)]
+    assert defined == ["model/graphs.py"]
+    from simulator.experiment import plan
+    from simulator.model import graphs
+    from simulator.views.plots import network
+
+    assert memory.NETWORK_MAX_USERS is plan.NETWORK_MAX_USERS is network.NETWORK_MAX_USERS \
+        is graphs.NETWORK_MAX_USERS

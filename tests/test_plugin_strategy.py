@@ -124,8 +124,9 @@ def test_the_dashboard_offers_the_plug_in_with_its_levers(plugged):
     assert "most_followed" in params["strategy"]["values"]
     assert params["min_score"] == {"type": "SliderInt", "label": "Lowest score considered",
                                    "value": 0, "min": 0, "max": 100, "step": 5}
-    assert ("campaigns[0].strategy={kind: most_followed, min_score: 30}"
-            in app.overrides(strategy="most_followed", min_score=30, threshold=40))
+    typed = {o.path: o.value for o in app.overrides(strategy="most_followed", min_score=30,
+                                                    threshold=40)}
+    assert typed["campaigns[0].strategy"] == {"kind": "most_followed", "min_score": 30}
     model = app.ClassroomModel(strategy="most_followed", min_score=30, perks=12, size=60, seed=3)
     assert model.spec.campaigns[0].strategy.min_score == 30
     assert app.settings_line(model).startswith("Running: most_followed (score ≥ 30) · 12 perks ·")

@@ -52,7 +52,7 @@ def estimate_output_bytes(scenario: Scenario, tasks: int, variants: int, *, expe
     """A generous estimate of the disk space a results folder needs while it is written:
     the tables (twice for compare/sweep, whose runs are also saved one by one), the figures,
     the report and a margin."""
-    from simulator.experiment.plan import NETWORK_MAX_USERS
+    from simulator.model.graphs import NETWORK_MAX_USERS
     from simulator.model.metrics import METRICS
 
     users = _users(scenario)

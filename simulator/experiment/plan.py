@@ -24,13 +24,13 @@ import pandas as pd
 from scipy import stats
 
 from simulator.model.campaign import PerkCampaignModel
+from simulator.model.graphs import NETWORK_MAX_USERS
 from simulator.scenario.loader import apply_override, validate_document, variant_document
 from simulator.scenario.schema import Scenario, parse_field_path
 
 STREAMS = ("graph", "population", "dynamics")  # the model's spawned streams, in order
 SWEEP_STREAM = 2**31 - 1  # spawn key of the stream that draws Latin-hypercube samples
 BASE_VARIANT = "base"
-NETWORK_MAX_USERS = 3000  # edges.csv (for the network picture) only for graphs this small
 
 
 def replicate_seed(seed: int, replicate: int) -> np.random.SeedSequence:

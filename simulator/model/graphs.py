@@ -43,6 +43,9 @@ MAX_TEXT_CHARS = 2**30  # characters of the whole (decompressed) file
 MAX_ID = 2**63 - 1  # user ids are non-negative 64-bit integers
 EXCERPT_CHARS = 40  # characters of a bad line quoted in a message
 SYSTEM_FOLDERS = ("/proc", "/sys", "/dev")  # files there are not data (and may be secrets)
+# graphs this small get a network picture: the runs keep their follows (edges.csv) and the
+# figures draw them (the layout of larger graphs would take minutes and show nothing)
+NETWORK_MAX_USERS = 3000
 
 
 class EdgeListError(ValueError):

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.model.graphs import NETWORK_MAX_USERS
 from simulator.scenario.schema import MAX_USERS
 
 LIMIT_SHARE = 0.8  # a run may use this share of the machine's physical memory
@@ -65,8 +66,7 @@ RUN_BRAND = 430  # the same, per user and brand
 WINDOW = 4  # recent posts, per user and step of the score window that is filled (int32)
 STEP_ROW = 2_550  # per-step records (one per step and brand): records, frame and text
 RUN_FIXED = 17 * 2**20  # figures and text buffers
-NETWORK_FIGURE = 5 * 2**20  # the network picture, drawn for at most NETWORK_USERS users
-NETWORK_USERS = 3_000  # simulator.experiment.plan.NETWORK_MAX_USERS
+NETWORK_FIGURE = 5 * 2**20  # the network picture, drawn for at most NETWORK_MAX_USERS users
 
 
 @dataclass(frozen=True)
@@ -205,7 +205,7 @@ def estimate_graph(size: GraphSize, brands: int = 1, topics: int = 6, steps: int
                   + max(HOMOPHILY_TOPIC * n * k + HOMOPHILY_FOLLOW * f,
                         ASSORT_FOLLOW * f + sample * (ASSORT_SAMPLE + ASSORT_SAMPLE_TOPIC * k)))
     run = (kept + n * (RUN_USER + RUN_BRAND * b + TOPIC * k + WINDOW * filled)
-           + STEP_ROW * steps * b + RUN_FIXED + (NETWORK_FIGURE if n <= NETWORK_USERS else 0))
+           + STEP_ROW * steps * b + RUN_FIXED + (NETWORK_FIGURE if n <= NETWORK_MAX_USERS else 0))
     return Estimate(n, f, {"graph generation": int(generation),
                            "population setup": int(population),
                            "the run and its output": int(run)})

@@ -34,7 +34,7 @@ import solara
 from simulator.model.campaign import PerkCampaignModel
 from simulator.model.strategies import Lever, registry
 from simulator.scenario.library import resolve, scenarios_dir
-from simulator.scenario.loader import load_scenario
+from simulator.scenario.loader import Override, load_scenario
 from simulator.scenario.schema import Scenario
 from simulator.views import plots
 
@@ -107,27 +107,26 @@ def _held(lever: Lever, value: Any) -> Any:
     return {"int": round, "float": float, "bool": bool}.get(lever.control, lambda v: v)(value)
 
 
-def strategy_override(strategy: str, perks: int, levers: dict[str, Any]) -> str:
-    """The strategy as written after ``campaigns[0].strategy=``, with its levers' values
-    (``levers``: by control; a missing one takes the parameter's default)."""
+def strategy_override(strategy: str, perks: int, levers: dict[str, Any]) -> dict[str, Any]:
+    """The strategy the levers describe, as the value of ``campaigns[0].strategy``: its kind
+    and its levers' values (``levers``: by control; a missing one takes the parameter's
+    default), each of the type its control holds."""
     cls = registry()[strategy]
-    parts = [f"kind: {strategy}"]
+    value: dict[str, Any] = {"kind": strategy}
     for lever in cls.levers:
-        value = perks if lever.follows == "perks" else levers.get(
+        held = perks if lever.follows == "perks" else levers.get(
             lever.param, _held(lever, cls.Params.model_fields[lever.param].default))
-        if lever.control == "bool":
-            text = "true" if value else "false"
-        else:
-            text = str({"int": int, "float": float}.get(lever.control, str)(value))
-        parts.append(f"{lever.param}: {text}")
-    return "{" + ", ".join(parts) + "}"
+        value[lever.param] = {"int": int, "float": float, "bool": bool}.get(
+            lever.control, lambda v: v)(held)
+    return value
 
 
 def overrides(*, strategy: str = "score_threshold", perks: int = 50,
               exclusivity: float = 0.5, transparency: float = 0.0, mention: str = "recommended",
               disclosure: bool = True, seed: int | str = 2012, size: int = DEFAULT_SIZE,
-              start: int = CAMPAIGN_START, **levers: Any) -> list[str]:
-    """The dashboard's levers as scenario overrides (``path=value``) for campaign 0.
+              start: int = CAMPAIGN_START, **levers: Any) -> list[Override]:
+    """The dashboard's levers as typed scenario overrides for campaign 0 (values used as they
+    are, no YAML text; each names its lever in messages).
     ``levers``: the strategies' own (``threshold=63``; see :func:`strategy_levers`)."""
     offered = strategies()
     if strategy not in offered:
@@ -139,17 +138,18 @@ def overrides(*, strategy: str = "score_threshold", perks: int = 50,
         raise TypeError(f"unknown lever(s) {', '.join(unknown)}; the strategies' levers: "
                         f"{', '.join(strategy_levers())}")
     c = "campaigns[0]"
-    return [
-        f"seed={parse_seed(seed)}",
-        f"population.size={max(2, min(int(size), MAX_LIVE_USERS))}",
-        f"{c}.strategy={strategy_override(strategy, perks, levers)}",
-        f"{c}.perks={int(perks)}",
-        f"{c}.start={int(start)}",
-        f"{c}.exclusivity={float(exclusivity)}",
-        f"{c}.rule_transparency={float(transparency)}",
-        f"{c}.mention={mention}",
-        f"{c}.disclosure={'true' if disclosure else 'false'}",
+    values: list[tuple[str, Any, str]] = [
+        ("seed", parse_seed(seed), "the seed"),
+        ("population.size", max(2, min(int(size), MAX_LIVE_USERS)), "the users slider"),
+        (f"{c}.strategy", strategy_override(strategy, perks, levers), "the strategy levers"),
+        (f"{c}.perks", int(perks), "the perks slider"),
+        (f"{c}.start", int(start), "the campaign start"),
+        (f"{c}.exclusivity", float(exclusivity), "the exclusivity slider"),
+        (f"{c}.rule_transparency", float(transparency), "the transparency slider"),
+        (f"{c}.mention", mention, "the mention policy"),
+        (f"{c}.disclosure", bool(disclosure), "the disclosure switch"),
     ]
+    return [Override(path, value, f"{what} ({path}={value!r})") for path, value, what in values]
 
 
 def make_scenario(base: str | os.PathLike[str] | None = None, **levers: Any) -> Scenario:

@@ -6,7 +6,6 @@ the fixed order their results are assembled in; the check scenarios are loaded f
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from simulator.model.campaign import PerkCampaignModel
 from simulator.model.dynamics import ORIGIN_CAMPAIGN, ORIGIN_CHAIN
 from simulator.model.graphs import generate
 from simulator.scenario.library import scenarios_dir
-from simulator.scenario.loader import load_scenario
+from simulator.scenario.loader import Override, load_scenario
 from simulator.scenario.schema import Scenario
 
 SELECT_STREAM = 2**31 - 2  # spawn key of the streams that draw seeds and live edges
@@ -49,19 +48,26 @@ def checks_dir() -> Path:
     return folder
 
 
-def load_check(name: str, overrides: list[str] | None = None) -> Scenario:
+def load_check(name: str, overrides: list[Override] | None = None) -> Scenario:
     """The check scenario ``name`` (a file in ``scenarios/checks/``), validated, with ``overrides``."""
     return load_scenario(checks_dir() / name, overrides=overrides)
 
 
-def _campaigns(base: dict[str, Any], prefix: str, count: int, **change: Any) -> str:
-    """``campaigns=[...]``: ``count`` copies of campaign ``base`` named prefix0000…, changed."""
+def _campaigns(base: dict[str, Any], prefix: str, count: int, **change: Any) -> Override:
+    """``campaigns``: ``count`` copies of campaign ``base`` named prefix0000…, changed."""
     items = [{**base, **change, "brand": f"{prefix}{i:04d}"} for i in range(count)]
-    return "campaigns=" + json.dumps(items)
+    return _campaign_list(items)
 
 
-def _campaign_list(campaigns: list[dict[str, Any]]) -> str:
-    return "campaigns=" + json.dumps(campaigns)
+def _campaign_list(campaigns: list[dict[str, Any]]) -> Override:
+    """The scenario's campaigns replaced by ``campaigns`` (a typed override: no YAML text)."""
+    return Override("campaigns", campaigns, f"the check's {len(campaigns)} campaigns")
+
+
+def _persuasion(p: float) -> list[Override]:
+    """Paid and organic persuasion both ``p`` (the reduced setting of the cascade checks)."""
+    return [Override(f"behaviour.persuasion_{kind}", p, f"persuasion {p}")
+            for kind in ("paid", "organic")]
 
 
 def _base_campaign(sc: Scenario) -> dict[str, Any]:
@@ -104,7 +110,7 @@ def _per_brand(model: PerkCampaignModel) -> dict[str, Any]:
     }
 
 
-def job_cascades(file: str, overrides: list[str], replicate: int, keep: bool = False) -> dict[str, Any]:
+def job_cascades(file: str, overrides: list[Override], replicate: int, keep: bool = False) -> dict[str, Any]:
     """Run a batch of reduced-setting cascades (one per campaign) until they are over."""
     sc = load_check(file, overrides)
     model = PerkCampaignModel(sc, rng=replicate_seed(sc.seed, replicate))
@@ -209,8 +215,7 @@ def study_jobs(study: str, size: Size) -> list[Job]:
         camp, r = _base_campaign(sc), 0
         for p in TREE_P:
             for count in _batches(size.tree_runs, size.tree_batch):
-                over = [f"behaviour.persuasion_paid={p}", f"behaviour.persuasion_organic={p}",
-                        _campaigns(camp, "c", count)]
+                over = [*_persuasion(p), _campaigns(camp, "c", count)]
                 jobs.append(Job(study, "cascades", dict(file="ic_tree.yaml", overrides=over, replicate=r,
                                                         keep=True), weight=0.6 * count * 6))
                 r += 1
@@ -232,8 +237,7 @@ def study_jobs(study: str, size: Size) -> list[Job]:
                 campaigns = [{**camp, "brand": f"{kind}_{k:02d}_{i:03d}", "perks": k,
                               "strategy": {"kind": kind}}
                              for kind in KKT_STRATEGIES for k in KKT_K for i in range(count)]
-                over = [f"behaviour.persuasion_paid={p}", f"behaviour.persuasion_organic={p}",
-                        _campaign_list(campaigns)]
+                over = [*_persuasion(p), _campaign_list(campaigns)]
                 steps = 45 if p >= 0.05 else 6
                 jobs.append(Job(study, "cascades", dict(file="kkt_hepth.yaml", overrides=over,
                                                         replicate=r),

@@ -14,13 +14,13 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from simulator.model.graphs import NETWORK_MAX_USERS
 from simulator.scenario.schema import Behaviour
 from simulator.views.plots.style import _legend
 from simulator.views.plots.tables import _require
 
 # "pouting" in the network picture when no scenario says otherwise: the scenario format's default
 DEFAULT_POUT_THRESHOLD: float = Behaviour.model_fields["pout_threshold"].default
-NETWORK_MAX_USERS = 3000  # the runner writes edges.csv only up to this size
 RASTERIZE_NODES = 1000  # above this many users, nodes are a bitmap inside the SVG (~1 kB each)
 LAYOUT_SEED = 2012
 # network picture: states in drawing order (later on top) and legend order (reversed); the
