@@ -289,7 +289,11 @@ def test_pouting_is_the_scenarios_threshold_per_variant_and_sweep_point(tmp_path
 
     assert plots.DEFAULT_POUT_THRESHOLD == 0.3  # the scenario format's default: the bundled ones
     assert plots.pout_threshold(tmp_path, "a") == 0.3  # no scenario.yaml: the default
+    (tmp_path / "scenario.yaml").write_text("name: t\ncampaigns: oops\n", encoding="utf-8")
+    assert plots.pout_threshold(tmp_path, "a") == 0.3  # a damaged scenario: the default too
+    # a scenario.yaml is the whole resolved scenario, read like the report and explain read it
     doc = {"name": "t", "behaviour": {"pout_threshold": 0.2},
+           "campaigns": [{"brand": "acme", "topic": "sports", "strategy": {"kind": "lottery"}}],
            "variants": {"strict": {"behaviour.pout_threshold": 0.6}, "other": {"seed": 3}}}
     (tmp_path / "scenario.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
     assert plots.pout_threshold(tmp_path, "other") == 0.2

@@ -2,9 +2,10 @@
 saved to a results folder, reopened from one, drawn and reported (docs/reference/api.md).
 
 ``simulator.compare(...)`` returns :class:`Results`; ``results.save("results")`` writes the
-folder that ``perksim compare`` writes; ``Results.open(folder)`` reads one back (the one reader
-of a results folder's tables and manifest); ``.plot()``, ``.report()`` and ``.explain()`` draw
-its figures, write its teaching report and tell one user's story.
+folder that ``perksim compare`` writes; ``Results.open(folder)`` reads one back (through
+:class:`~simulator.experiment.saved.SavedFolder`, the one reader of a results folder);
+``.plot()``, ``.report()`` and ``.explain()`` draw its figures, write its teaching report and
+tell one user's story.
 """
 
 from __future__ import annotations
@@ -23,15 +24,13 @@ from simulator.experiment.output import scenario_folder
 from simulator.experiment.results import (
     ResultsFolderError,
     manifest,
-    read_manifest,
-    read_table,
     utc_now,
     write_experiment,
     write_json,
     write_yaml,
 )
 from simulator.experiment.runner import ExperimentResult
-from simulator.scenario.loader import validate_document
+from simulator.experiment.saved import TABLE_NAMES, SavedFolder
 from simulator.scenario.schema import Scenario
 
 Notify = Callable[[str], Any]  # receives a one-line warning (the command line prints it)
@@ -125,24 +124,25 @@ class Results(ExperimentResult):
             drawn = self.write(partial, figures=figures, command=command, notify=notify)
         self.folder = work.final
         self.figures = [work.final / p.relative_to(partial) for p in drawn]
-        self.manifest = read_manifest(self.folder)
+        self.manifest = SavedFolder(self.folder).manifest()
         return self.folder
 
     # --- reading ---------------------------------------------------------------------------
 
     @classmethod
     def open(cls, folder: str | Path) -> Results:
-        """Read a complete results folder back: every file is checked as it is read, and a
-        damaged one raises :class:`ResultsFolderError` naming the file (and line)."""
+        """Read a complete results folder back (:class:`~simulator.experiment.saved.SavedFolder`):
+        every file is checked as it is read, and a damaged one (a ``resolved_scenario`` that
+        does not validate included) raises :class:`ResultsFolderError` naming the file (and line)."""
         folder = Path(folder)
         if folder.name.endswith(".partial"):
             raise ResultsFolderError(f"{folder} is unfinished: continue it with "
                                      "perksim compare|sweep --resume")
-        info = read_manifest(folder, required=("kind", "resolved_scenario"))
-        scenario = validate_document(info["resolved_scenario"],
-                                     file=str(folder / "manifest.json"), check_variants=False)
-        tables = {name: read_table(folder / f"{name}.csv", optional=name not in ("steps", "summary"))
-                  for name in ("steps", "summary", "comparison", "users", "edges", "failures")}
+        saved = SavedFolder(folder)
+        info = saved.manifest(required=("kind", "resolved_scenario"))
+        scenario = saved.scenario()
+        tables = {name: saved.table(name, optional=name not in ("steps", "summary"))
+                  for name in TABLE_NAMES}
         if tables["comparison"] is None:
             from simulator.experiment.statistics import comparison_table
             from simulator.model.metrics import METRICS

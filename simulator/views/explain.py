@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulator.experiment.plan import Task, replicate_seed, task_document
+from simulator.experiment.plan import replicate_seed
+from simulator.experiment.results import ResultsFolderError
+from simulator.experiment.saved import SavedFolder
 from simulator.model.campaign import PerkCampaignModel
 from simulator.model.strategies import Strategy, registry
-from simulator.scenario.loader import validate_document
-from simulator.scenario.schema import ScenarioError
 
 SPARK = " ▁▂▃▄▅▆▇█"
 
@@ -171,17 +171,16 @@ def times(n: int) -> str:
 CHECKED_METRICS = ("reach", "engaged_reach", "perks_given", "adopters")  # compared after the re-run
 
 
-def _read_tables(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The manifest and summary.csv, checked: a missing or damaged file is an ExplainError
+def _read_summary(saved: SavedFolder) -> pd.DataFrame:
+    """summary.csv (after the manifest), checked: a missing or damaged file is an ExplainError
     naming the file (and line)."""
-    from simulator.experiment.results import ResultsFolderError, read_manifest, read_table
-
+    folder = saved.path
     if folder.name.endswith(".partial"):
         raise ExplainError(f"{folder} is not a complete results folder: the experiment is "
                            "unfinished (continue it with perksim compare|sweep --resume)")
     try:
-        manifest = read_manifest(folder, required=("resolved_scenario",))
-        summary = read_table(folder / "summary.csv", required=CHECKED_METRICS, optional=False)
+        saved.manifest(required=("resolved_scenario",))
+        summary = saved.table("summary", required=CHECKED_METRICS, optional=False)
     except ResultsFolderError as exc:
         raise ExplainError(f"{folder} is not a complete results folder: {exc}") from None
     assert summary is not None
@@ -192,14 +191,15 @@ def _read_tables(folder: Path) -> tuple[dict[str, Any], pd.DataFrame]:
     if "point" in cols and cols.index("point") > cols.index("variant"):
         raise ExplainError(f"{folder} is not a complete results folder: {folder / 'summary.csv'}:1: "
                            "the sweep columns must come before 'variant'")
-    return manifest, summary
+    return summary
 
 
 def explain(folder: str | Path, user: int, brand: str, variant: str | None = None,
             replicate: int | None = None) -> Explanation:
     """Explain user ``user``'s story with ``brand`` in a results folder (re-running exactly)."""
-    folder = Path(folder)
-    manifest, summary = _read_tables(folder)
+    saved = SavedFolder(folder)
+    folder = saved.path
+    summary = _read_summary(saved)
     variants = list(dict.fromkeys(summary["variant"]))
     variant = variant or variants[0]
     if variant not in variants:
@@ -212,23 +212,17 @@ def explain(folder: str | Path, user: int, brand: str, variant: str | None = Non
     if brand not in set(rows["brand"]):
         brands = ", ".join(dict.fromkeys(rows["brand"]))
         raise ExplainError(f"no brand {brand!r} in {folder}; brands: {brands}")
-    document = manifest["resolved_scenario"]
-    params: tuple[tuple[str, Any], ...] = ()
-    point = None
+    point: dict[str, Any] = {}
     if "point" in rows.columns:
         first = rows.iloc[0]
-        point = int(first["point"])
         param_cols = list(rows.columns[1:list(rows.columns).index("variant")])
-        params = tuple((c, _plain(first[c])) for c in param_cols)
-        rows = rows[rows["point"] == point]
-    task = Task(0, variant, replicate, point, params)
+        point = {c: _plain(first[c]) for c in param_cols}
+        rows = rows[rows["point"] == int(first["point"])]
     try:
-        scenario = validate_document(task_document(document, task, document.get("variants") or {}),
-                                     file=str(folder / "manifest.json"), check_variants=False)
-    except (ScenarioError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise ExplainError(f"{folder / 'manifest.json'}: 'resolved_scenario' (variant {variant!r}) "
-                           f"is not a valid scenario; the file is damaged or from another version "
-                           f"of perksim:\n{exc}") from None
+        scenario = saved.scenario(variant, point)
+    except ResultsFolderError as exc:
+        raise ExplainError(str(exc)) from None
+    assert scenario is not None  # the manifest has a resolved_scenario
     model = PerkCampaignModel(scenario, rng=replicate_seed(scenario.seed, replicate))
     if not 0 <= user < model.n:
         raise ExplainError(f"user {user} does not exist: ids run from 0 to {model.n - 1}")

@@ -1,4 +1,5 @@
-"""Figures of a results folder: reading and checking its tables, the scenario's pout threshold
+"""Figures of a results folder: its tables and scenario read through the one reader of a
+results folder (:class:`~simulator.experiment.saved.SavedFolder`), the scenario's pout threshold
 per variant, drawing every applicable figure (:func:`draw_all`, :func:`plot_run`) and saving
 PNG and SVG files that are byte-identical when redrawn (:func:`save`)."""
 
@@ -13,6 +14,9 @@ import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
 
+from simulator.experiment.results import ResultsFolderError
+from simulator.experiment.saved import SavedFolder, as_saved
+from simulator.scenario.schema import Scenario
 from simulator.views.plots.final import (
     FINAL_METRICS,
     MAX_BAR_GROUPS,
@@ -50,14 +54,6 @@ def save(fig: Figure, folder: Path, stem: str) -> list[Path]:
     return paths
 
 
-def _read(path: Path) -> pd.DataFrame | None:
-    """A table of a results folder, checked (``ResultsFolderError`` with the file and line if
-    it is damaged); ``None`` if it is absent."""
-    from simulator.experiment.results import read_table
-
-    return read_table(path)
-
-
 @dataclass
 class Tables:
     """The tables the figures are drawn from (each ``None`` when absent)."""
@@ -68,14 +64,13 @@ class Tables:
     edges: pd.DataFrame | None
 
 
-def read_tables(folder: str | Path) -> Tables:
+def read_tables(folder: str | Path | SavedFolder) -> Tables:
     """Read and check every table the figures need, before anything is drawn: a damaged
     table, or users and edges that do not fit together, raise ``ResultsFolderError`` naming
     the file and line."""
-    from simulator.experiment.results import ResultsFolderError
-
-    folder = Path(folder)
-    tables = Tables(*(_read(folder / f"{name}.csv") for name in ("steps", "summary", "users", "edges")))
+    saved = as_saved(folder)
+    folder = saved.path
+    tables = Tables(*(saved.table(name) for name in ("steps", "summary", "users", "edges")))
     users, edges = tables.users, tables.edges
     if users is not None:
         base = tables.summary if tables.summary is not None else tables.steps
@@ -98,47 +93,35 @@ def read_tables(folder: str | Path) -> Tables:
     return tables
 
 
-def _scenario_document(folder: Path) -> dict[str, Any]:
-    """The folder's ``scenario.yaml`` (the resolved scenario as run), or ``{}``."""
-    import yaml
-
+def _scenario(saved: SavedFolder, variant: str | None = None,
+              point: Mapping[str, Any] | None = None) -> Scenario | None:
+    """The scenario of ``variant`` at ``point`` as the runs used it; ``None`` if the folder
+    records none, or a damaged one (a figure does not need it: it falls back to the defaults)."""
     try:
-        doc = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
-        return {}
-    return doc if isinstance(doc, dict) else {}
+        return saved.scenario(variant, point)
+    except ResultsFolderError:
+        return None
 
 
-def scenario_metrics(folder: Path) -> list[str]:
+def scenario_metrics(folder: str | Path | SavedFolder) -> list[str]:
     """The metrics the folder's scenario is about (its ``metrics:``), if it names any."""
-    wanted = _scenario_document(folder).get("metrics")
-    return [m for m in wanted if isinstance(m, str)] if isinstance(wanted, list) else []
+    scenario = _scenario(as_saved(folder))
+    return list(scenario.metrics) if scenario is not None else []
 
 
-def pout_threshold(folder: str | Path, variant: str | None = None,
+def pout_threshold(folder: str | Path | SavedFolder, variant: str | None = None,
                    point: Mapping[str, Any] | None = None) -> float:
     """The pout at which a user counts as pouting (``behaviour.pout_threshold``) in the runs
     of a results folder whose users the network picture draws.
 
-    Read from the folder's ``scenario.yaml`` with ``variant``'s changes and then the sweep
-    ``point``'s values (``{field.path: value}``) applied, as the runs applied them; the
-    scenario format's default (:data:`DEFAULT_POUT_THRESHOLD`) if the folder records none.
+    The folder's scenario with ``variant``'s changes and then the sweep ``point``'s values
+    (``{field.path: value}``) applied, as the runs applied them
+    (:meth:`SavedFolder.scenario <simulator.experiment.saved.SavedFolder.scenario>`); the
+    scenario format's default (:data:`DEFAULT_POUT_THRESHOLD`) if the folder records no
+    scenario, or one that does not validate.
     """
-    from simulator.scenario.loader import apply_override, variant_document
-    from simulator.scenario.schema import parse_field_path
-
-    doc = _scenario_document(Path(folder))
-    try:
-        changes = (doc.get("variants") or {}).get(variant) if variant else None
-        doc = variant_document(doc, changes or {})
-        for key, value in (point or {}).items():
-            apply_override(doc, parse_field_path(key), value)
-        value = (doc.get("behaviour") or {}).get("pout_threshold", DEFAULT_POUT_THRESHOLD)
-    except (AttributeError, IndexError, KeyError, TypeError, ValueError):
-        return DEFAULT_POUT_THRESHOLD
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        return DEFAULT_POUT_THRESHOLD
-    return float(value)
+    scenario = _scenario(as_saved(folder), variant, point)
+    return scenario.behaviour.pout_threshold if scenario is not None else DEFAULT_POUT_THRESHOLD
 
 
 def _first_point(table: pd.DataFrame) -> dict[str, Any]:
@@ -151,7 +134,7 @@ def _first_point(table: pd.DataFrame) -> dict[str, Any]:
     return {p: first[p].item() if hasattr(first[p], "item") else first[p] for p in params}
 
 
-def draw_all(folder: str | Path, tables: Tables | None = None) -> list[Path]:
+def draw_all(folder: str | Path | SavedFolder, tables: Tables | None = None) -> list[Path]:
     """Draw every applicable figure of a results folder into ``folder/figures``.
 
     From whichever of ``steps.csv``, ``summary.csv`` (else derived from ``steps.csv``),
@@ -164,9 +147,10 @@ def draw_all(folder: str | Path, tables: Tables | None = None) -> list[Path]:
     figure is written as PNG and SVG; returns the written paths, sorted. The tables are read
     (and checked: :func:`read_tables`) first, unless given.
     """
-    folder = Path(folder)
+    saved = as_saved(folder)
+    folder = saved.path
     out = folder / "figures"
-    tables = tables if tables is not None else read_tables(folder)
+    tables = tables if tables is not None else read_tables(saved)
     steps, summary, users, edges = tables.steps, tables.summary, tables.users, tables.edges
     if summary is None and steps is not None:
         summary = final_rows(steps)
@@ -184,7 +168,7 @@ def draw_all(folder: str | Path, tables: Tables | None = None) -> list[Path]:
                 written += save(plot_timeseries(steps, cols, brand), out, f"timeseries{sfx}")
         if summary is not None:
             points = summary["point"].nunique() if "point" in summary.columns else 1
-            cols = [m for m in dict.fromkeys([*scenario_metrics(folder), *FINAL_METRICS])
+            cols = [m for m in dict.fromkeys([*scenario_metrics(saved), *FINAL_METRICS])
                     if m in summary.columns][:len(FINAL_METRICS)]
             if cols and points <= MAX_BAR_GROUPS:
                 written += save(plot_final(summary, cols, brand), out, f"final_metrics{sfx}")
@@ -200,12 +184,12 @@ def draw_all(folder: str | Path, tables: Tables | None = None) -> list[Path]:
                         if "variant" in users.columns else ["base"])
             point = _first_point(base)
             for variant in variants:
-                threshold = pout_threshold(folder, variant, point)
+                threshold = pout_threshold(saved, variant, point)
                 written += save(plot_network(users, edges, brand, variant, pout_threshold=threshold),
                                 out, f"network_{slug(variant)}{sfx}")
     return sorted(written)
 
 
-def plot_run(folder: str | Path, tables: Tables | None = None) -> list[Path]:
+def plot_run(folder: str | Path | SavedFolder, tables: Tables | None = None) -> list[Path]:
     """Alias of :func:`draw_all` (the name the command line uses)."""
     return draw_all(folder, tables)

@@ -44,7 +44,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from simulator.views.report.loading import Folder, load_folder, variant_documents
+from simulator.views.report.loading import Folder, load_folder, variant_scenarios
 from simulator.views.report.notices import things_to_notice
 from simulator.views.report.phrasing import diff_is_rare, is_rare, verdict
 from simulator.views.report.prose import describe_campaign, describe_strategy, strategy_params
@@ -62,7 +62,7 @@ __all__ = [
     "describe_campaign", "describe_strategy", "diff_is_rare", "figure_caption", "fmt", "is_rare",
     "leader", "load_folder", "paired_difference", "reading", "render_html", "render_markdown",
     "scenario_reference", "strategy_params", "summary_tables", "telling_users", "things_to_notice",
-    "things_to_try", "trend", "variant_documents", "verdict", "write_report",
+    "things_to_try", "trend", "variant_scenarios", "verdict", "write_report",
 ]
 
 

@@ -4,8 +4,8 @@ with the parameter values that ran and where they come from."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from simulator.model.population import NATIONAL
+from simulator.scenario.schema import Behaviour, Campaign, Processes, Scenario
 from simulator.scenario.sources import SOURCES
 from simulator.views.report.loading import Folder
 from simulator.views.report.prose import exclusivity_words, region_words, topic_words
@@ -14,21 +14,22 @@ from simulator.views.report.tables import Table, means
 from simulator.views.report.vocabulary import compare_list, fmt_value, model_link
 
 
-def section_discussion(f: Folder, doc: dict[str, Any], table: Table,
-                        docs: dict[str, dict[str, Any]]) -> Section:
-    """Section 7: questions for discussion, with this folder's numbers for the first campaign."""
+def section_discussion(f: Folder, sc: Scenario | None, table: Table) -> Section:
+    """Section 7: questions for discussion, with this folder's numbers for the first campaign
+    (in general words when the folder records no scenario)."""
     s = Section("7. Questions for discussion", "discussion")
-    c = (doc.get("campaigns") or [{}])[0]
-    brand = str(c.get("brand", "the brand"))
-    topic = topic_words(c.get("topic", "its topic"))
-    region = region_words(c.get("region", "national"))
+    c = sc.campaigns[0] if sc else None
+    brand = c.brand if c else "the brand"
+    topic = topic_words(c.topic if c else "its topic")
+    region = region_words(c.region if c else NATIONAL)
+    exclusivity = c.exclusivity if c else Campaign.model_fields["exclusivity"].default
     point = table.points[0] if table.sweep else None
     pout = means(table, brand, "pout_fans", point) if brand in table.brands else {}
     auth = means(table, brand, "authenticity", point) if brand in table.brands else {}
     pout_text = f" (here: {compare_list(pout)})" if pout else ""
     auth_text = f" (here: {compare_list(auth)})" if auth else ""
     s.ul([
-        f"**Exclusivity.** {brand}'s offer is {exclusivity_words(float(c.get('exclusivity', 0.5)))}. "
+        f"**Exclusivity.** {brand}'s offer is {exclusivity_words(exclusivity)}. "
         "Does feeling chosen make people talk more about a brand? Is that worth the frustration of "
         "those who see the perk and did not get it? What would you measure in the real world to "
         "find out (the model's `exclusivity_boost` has no empirical anchor)?",
@@ -49,14 +50,14 @@ def section_discussion(f: Folder, doc: dict[str, Any], table: Table,
     return s
 
 
-def section_assumptions(doc: dict[str, Any], base: str) -> Section:
-    """Section 8: the model assumptions that matter most, with the values that ran; ``base`` is where
-    the links to docs/model.md point."""
+def section_assumptions(sc: Scenario | None, base: str) -> Section:
+    """Section 8: the model assumptions that matter most, with the values that ran (``?`` when
+    the folder records no scenario); ``base`` is where the links to docs/model.md point."""
     s = Section("8. The model assumptions that matter most here", "assumptions")
-    b = doc.get("behaviour") or {}
-    procs = doc.get("processes") or {}
-    campaigns = doc.get("campaigns") or []
-    g = lambda key, default="?": fmt_value(b.get(key, default))  # noqa: E731
+    b = sc.behaviour if sc else Behaviour()
+    procs = sc.processes if sc else Processes()
+    campaigns = sc.campaigns if sc else []
+    g = lambda key: fmt_value(getattr(b, key)) if sc else "?"  # noqa: E731
 
     def src(key: str) -> str:
         """``name = value (assumed)``: the parameter, its value here and where it comes from."""
@@ -87,14 +88,15 @@ def section_assumptions(doc: dict[str, Any], base: str) -> Section:
          f"≥ {src('pout_threshold')}. Its size rests on assumptions: read it relative to other "
          "variants, not as an absolute.", "pout"),
     ]
-    long_campaign = int(doc.get("steps", 60)) > 90 or any(int(c.get("waves", 1)) > 1 for c in campaigns)
-    if procs.get("gaming", True):
+    steps = sc.steps if sc else Scenario.model_fields["steps"].default
+    long_campaign = steps > 90 or any(c.waves > 1 for c in campaigns)
+    if procs.gaming:
         items.append((("Excluded users with a gaming habit post more and worse in proportion to their "
                        "pout" + (" — over a long campaign with several waves this can inflate scores."
                                  if long_campaign else " (small in a short, single-wave campaign).")),
                       "gaming"))
     items += [
-        (f"Fans are the {fmt_value(100 * float(b.get('fan_quantile', 0.1)))}% most relevant users; "
+        (f"Fans are the {fmt_value(100 * b.fan_quantile)}% most relevant users; "
          f"relevance outside the brand's region is scaled by region_mismatch = "
          f"{g('region_mismatch')}; interests are homophilous on the graph.", "initialization"),
         ("What each metric counts — reach counts only the campaign's own positive mentions, "

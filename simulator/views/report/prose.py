@@ -9,16 +9,29 @@ generic wording (its kind and parameters as written)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from simulator.model.strategies import Strategy, make_strategy, registry, validate_params
+from simulator.model.population import NATIONAL
+from simulator.model.strategies import (
+    Strategy,
+    StrategyParams,
+    make_strategy,
+    registry,
+    validate_params,
+)
 from simulator.views.report.vocabulary import fmt, fmt_value, join
+
+if TYPE_CHECKING:
+    from simulator.scenario.schema import Campaign
 
 
 def strategy_params(strategy: Any) -> dict[str, Any]:
-    """A strategy's parameters with their defaults filled in (as the model uses them)."""
+    """A strategy's parameters with their defaults filled in (as the model uses them): of a
+    campaign's typed strategy, or of a ``{kind: …}`` mapping."""
+    if isinstance(strategy, StrategyParams):
+        return strategy.model_dump()
     if not isinstance(strategy, dict):
         return {"kind": str(strategy)}
     try:
@@ -45,16 +58,16 @@ def strategy_object(params: dict[str, Any]) -> Strategy | None:
         return cls(cls.Params.model_construct(**params))
 
 
-def describe_strategy(strategy: Any, campaign: dict[str, Any] | None = None) -> str:
-    """The allocation rule in plain words (the strategy's own, see ``Strategy.describe``)."""
+def describe_strategy(strategy: Any, campaign: Campaign | None = None) -> str:
+    """The allocation rule in plain words (the strategy's own, see ``Strategy.describe``), for
+    ``campaign``'s topic and region (without one: the brand's topic, nationally)."""
     s = strategy_params(strategy)
-    c = campaign or {}
     kind = s.get("kind")
-    topic = topic_words(c.get("topic", "the brand's topic"))
-    region = c.get("region", "national")
+    topic = topic_words(campaign.topic if campaign is not None else "the brand's topic")
+    region = campaign.region if campaign is not None else NATIONAL
     rule = strategy_object(s)
     if rule is not None:
-        return rule.describe(topic, "" if region == "national" else region_words(region))
+        return rule.describe(topic, "" if region == NATIONAL else region_words(region))
     params = {k: v for k, v in s.items() if k != "kind"}
     return f"the custom strategy '{kind}'" + (f" ({params})" if params else "")
 
@@ -68,7 +81,7 @@ def topic_words(topic: Any) -> str:
 
 def region_words(region: str) -> str:
     """A region in words (``los_angeles`` → ``Los Angeles``; national → the whole country)."""
-    return "the whole country (national)" if region == "national" else region.replace("_", " ").title()
+    return "the whole country (national)" if region == NATIONAL else region.replace("_", " ").title()
 
 
 def exclusivity_words(e: float) -> str:
@@ -80,28 +93,27 @@ def exclusivity_words(e: float) -> str:
     return f"framed as partly exclusive (exclusivity {fmt_value(e)} on a 0–1 scale)"
 
 
-def describe_campaign(c: dict[str, Any]) -> str:
+def describe_campaign(c: Campaign) -> str:
     """One campaign (brand) in plain words."""
-    waves = int(c.get("waves", 1))
-    when = (f"on day {c.get('start', 14)}" if waves == 1 else
-            f"in {waves} waves every {c.get('wave_every', 7)} days from day {c.get('start', 14)}")
-    kind = strategy_params(c.get("strategy", {})).get("kind")
-    if not pays_perks(kind):
+    when = (f"on day {c.start}" if c.waves == 1 else
+            f"in {c.waves} waves every {c.wave_every} days from day {c.start}")
+    if not pays_perks(c.strategy.kind):
         budget = "contacts users"
     else:
-        budget = (f"hands out {c.get('perks', 50)} perks worth {fmt_value(c.get('perk_value', 100))} "
-                  "each")
+        cost = c.perk_cost
+        per_follower = (f" plus {fmt_value(cost.per_follower)} per follower of the recipient"
+                        if cost.per_follower else "")
+        budget = f"hands out {c.perks} perks worth {fmt_value(cost.fixed)}{per_follower} each"
     mention = {"none": "does not ask recipients to mention it",
                "recommended": "recommends that recipients mention it",
-               "required": "requires recipients to mention it"}.get(c.get("mention"), "")
-    disclosed = "labelled as paid (#ad)" if c.get("disclosure", True) else "not labelled as paid"
-    transparency = c.get("rule_transparency")
-    rules = ("" if transparency is None else
-             f"; rule transparency {fmt_value(transparency)} (0 opaque … 1 published)")
-    return (f"**{c.get('brand')}** (topic {topic_words(c.get('topic'))}, region "
-            f"{region_words(c.get('region', 'national'))}) {budget} {when}, {mention} "
-            f"({disclosed}), {exclusivity_words(float(c.get('exclusivity', 0.5)))}{rules}. "
-            f"Who gets them: {describe_strategy(c.get('strategy', {}), c)}.")
+               "required": "requires recipients to mention it"}[c.mention]
+    disclosed = "labelled as paid (#ad)" if c.disclosure else "not labelled as paid"
+    rules = ("" if c.rule_transparency is None else
+             f"; rule transparency {fmt_value(c.rule_transparency)} (0 opaque … 1 published)")
+    return (f"**{c.brand}** (topic {topic_words(c.topic)}, region "
+            f"{region_words(c.region)}) {budget} {when}, {mention} "
+            f"({disclosed}), {exclusivity_words(c.exclusivity)}{rules}. "
+            f"Who gets them: {describe_strategy(c.strategy, c)}.")
 
 
 def describe_change(path: str, value: Any) -> str:

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from simulator.experiment.statistics import MIN_NONZERO
+from simulator.scenario.schema import Scenario
 from simulator.views.report.discussion import section_assumptions, section_discussion
-from simulator.views.report.loading import Folder, read_csv, variant_documents
+from simulator.views.report.loading import Folder, variant_scenarios
 from simulator.views.report.notices import things_to_notice
 from simulator.views.report.phrasing import is_rare
 from simulator.views.report.prose import (
@@ -20,7 +21,6 @@ from simulator.views.report.prose import (
     pays_perks,
     ranks_by_score,
     region_words,
-    strategy_params,
 )
 from simulator.views.report.readings import reading
 from simulator.views.report.render import Block, Section
@@ -41,43 +41,42 @@ from simulator.views.report.vocabulary import (
 
 def build(f: Folder, docs_base: str = MODEL_DOC) -> tuple[str, list[Section]]:
     """The report as a title and its sections."""
-    doc, man, table = f.document, f.manifest, f.table
-    name = doc.get("name") or man.get("scenario") or f.path.name
+    sc, man, table = f.scenario, f.manifest, f.table
+    name = (sc.name if sc else None) or man.get("scenario") or f.path.name
     title = f"perksim report: {name}"
-    docs = variant_documents(f)
+    scenarios = variant_scenarios(f)
     sections = [
-        _section_question(f, doc, man),
-        _section_design(f, doc, man, table, docs),
+        _section_question(f, sc, man),
+        _section_design(f, sc, man, table, scenarios),
         _section_figures(f, table),
         _section_reading(f, table),
-        _section_notice(f, doc, table, docs),
+        _section_notice(f, sc, table, scenarios),
         _section_try(f),
-        section_discussion(f, doc, table, docs),
-        section_assumptions(doc, docs_base),
-        _section_users(f, table, docs),
+        section_discussion(f, sc, table),
+        section_assumptions(sc, docs_base),
+        _section_users(f, table, scenarios),
     ]
     return title, sections
 
 
-def _section_question(f: Folder, doc: dict[str, Any], man: dict[str, Any]) -> Section:
+def _section_question(f: Folder, sc: Scenario | None, man: dict[str, Any]) -> Section:
     s = Section("1. The question and the scenario", "question")
-    question = doc.get("question") or man.get("question")
+    question = (sc.question if sc else None) or man.get("question")
     if question:
         s.p(f"**{question}**")
-    about = " ".join((doc.get("description") or "").split())
+    about = " ".join((sc.description if sc else "").split())
     if about:
         s.p(about)
-    pop = doc.get("population", {})
-    regions = pop.get("regions") or {}
-    region_text = ", ".join(f"{region_words(r)} {fmt_value(round(100 * float(v)))}%"
-                            for r, v in regions.items())
-    topics = ", ".join(pop.get("topics") or [])
-    archetypes = pop.get("archetypes") or {}
-    arche = ", ".join(f"{k} {fmt_value(round(100 * float(a.get('share', 0))))}%"
-                      for k, a in archetypes.items())
-    users = man.get("users") or pop.get("size")
-    graph = man.get("graph") or flow(pop.get("graph"))
+    pop = sc.population if sc else None
+    region_text = ", ".join(f"{region_words(r)} {fmt_value(round(100 * v))}%"
+                            for r, v in (pop.regions if pop else {}).items())
+    topics = ", ".join(pop.topics if pop else [])
+    arche = ", ".join(f"{k} {fmt_value(round(100 * a.share))}%"
+                      for k, a in (pop.archetypes if pop else {}).items())
+    users = man.get("users") or (pop.size if pop else None)
+    graph = man.get("graph") or flow(pop.graph.model_dump(mode="json") if pop else None)
     assort = (man.get("assortativity") or {}).get("assortativity")
+    homophily = fmt_value(pop.homophily if pop else None)
     items = [
         f"**Population:** {users:,} users" if isinstance(users, int) else f"**Population:** {users} users",
         f"**Graph:** {graph}" + (f" — who follows whom; {man['follows']:,} follow ties"
@@ -85,13 +84,13 @@ def _section_question(f: Folder, doc: dict[str, Any], man: dict[str, Any]) -> Se
         f"**Regions:** {region_text}" if region_text else "",
         f"**Topics:** {topics}" if topics else "",
         f"**Posting habits:** {arche}" if arche else "",
-        (f"**Homophily:** {fmt_value(pop.get('homophily'))} (0 = interests independent of the graph, "
+        (f"**Homophily:** {homophily} (0 = interests independent of the graph, "
          "1 = everyone shares their neighbourhood's main topic)"
          + (f"; achieved assortativity {fmt(assort)}" if finite(assort) else "")),
-        f"**Duration:** {doc.get('steps', '?')} days (one step is a day)",
+        f"**Duration:** {sc.steps if sc else '?'} days (one step is a day)",
     ]
     s.ul([i for i in items if i])
-    campaigns = doc.get("campaigns") or []
+    campaigns = sc.campaigns if sc else []
     s.p("**The campaign" + ("s" if len(campaigns) > 1 else "") + "** "
         + ("(as run):" if f.kind == "run" else
            "(as written in the scenario; the variants below change parts of it):"))
@@ -99,22 +98,22 @@ def _section_question(f: Folder, doc: dict[str, Any], man: dict[str, Any]) -> Se
     return s
 
 
-def _section_design(f: Folder, doc: dict[str, Any], man: dict[str, Any], table: Table,
-                    docs: dict[str, dict[str, Any]]) -> Section:
+def _section_design(f: Folder, sc: Scenario | None, man: dict[str, Any], table: Table,
+                    scenarios: dict[str, Scenario]) -> Section:
     s = Section("2. What was compared, and how", "design")
-    changes = doc.get("variants") or {}
+    changes = sc.variants if sc else {}
     n = table.max_n()
     kind = f.kind
     if kind == "run":
         variant = man.get("variant")
         what = f"variant **{variant}**" if variant else "the scenario as written"
         s.p(f"A single `perksim run` of {what}" + (f", {n} replicates" if n > 1 else ", one replicate")
-            + f", seed {man.get('seed', doc.get('seed'))}.")
+            + f", seed {man.get('seed', sc.seed if sc else None)}.")
     else:
         s.p(f"`perksim {kind}`: {len(table.variants)} variant"
             f"{'s' if len(table.variants) != 1 else ''} × {n} replicate{'s' if n != 1 else ''}"
             + (f" × {len(table.points)} sweep values" if table.sweep else "")
-            + f", master seed {man.get('seed', doc.get('seed'))}.")
+            + f", master seed {man.get('seed', sc.seed if sc else None)}.")
     rows = []
     for i, variant in enumerate(table.variants):
         change = changes.get(variant)
@@ -124,9 +123,9 @@ def _section_design(f: Folder, doc: dict[str, Any], man: dict[str, Any], table: 
             what = "the scenario's variant (already applied above)"
         else:
             what = "the scenario as written"
-        vdoc = docs.get(variant, doc)
-        rules = "; ".join(f"{c.get('brand')}: {describe_strategy(c.get('strategy', {}), c)}"
-                          for c in vdoc.get("campaigns") or [])
+        ran = scenarios.get(variant, sc)
+        rules = "; ".join(f"{c.brand}: {describe_strategy(c.strategy, c)}"
+                          for c in (ran.campaigns if ran else []))
         rows.append([f"**{variant}**" + (" (reference)" if i == 0 and len(table.variants) > 1 else ""),
                      what, rules])
     who = "who gets the perks"
@@ -143,19 +142,19 @@ def _section_design(f: Folder, doc: dict[str, Any], man: dict[str, Any], table: 
             "difference between variants in the same replicate comes from what the variant "
             "changes, not from a luckier draw, and the report compares variants replicate by "
             "replicate (paired differences with 95% intervals).")
-    failures = read_csv(f.path / "failures.csv")
+    failures = f.saved.table("failures")
     if failures is not None and len(failures):
         first = str(failures.iloc[0].get("error", "")).strip()
         s.p(f"**{len(failures)} run{'s' if len(failures) != 1 else ''} failed** and "
             f"{'are' if len(failures) != 1 else 'is'} missing from every table below (see "
             f"failures.csv; the first error: `{first}`).")
     if table.sweep:
-        sweep = doc.get("sweep") or {}
+        sweep = sc.sweep if sc else None
         items = [f"`{k}`: {', '.join(fmt_value(v) for v in vals)}"
-                 for k, vals in (sweep.get("grid") or {}).items()]
-        if sweep.get("samples"):
-            items += [f"`{k}`: {sweep['samples']} Latin-hypercube samples between {fmt_value(lo)} "
-                      f"and {fmt_value(hi)}" for k, (lo, hi) in (sweep.get("ranges") or {}).items()]
+                 for k, vals in (sweep.grid if sweep else {}).items()]
+        if sweep and sweep.samples:
+            items += [f"`{k}`: {sweep.samples} Latin-hypercube samples between {fmt_value(lo)} "
+                      f"and {fmt_value(hi)}" for k, (lo, hi) in sweep.ranges.items()]
         if not items:
             items = [f"`{p}`: " + ", ".join(point_label(table, q) for q in table.points)
                      for p in table.params]
@@ -176,21 +175,19 @@ def _section_figures(f: Folder, table: Table) -> Section:
 def shown_metrics(f: Folder) -> list[str]:
     """The scenario's own metrics (its ``metrics:``) first, then the headline ones present."""
     present = set(f.comparison["metric"]) if "metric" in f.comparison else set()
-    wanted = [*(f.document.get("metrics") or []), *KEY_METRICS]
+    wanted = [*(f.scenario.metrics if f.scenario else []), *KEY_METRICS]
     return [m for m in dict.fromkeys(wanted) if m in present]
 
 
 def claims_checked(f: Folder) -> list[Any]:
     """The scenario's claims that apply to this folder, checked against its runs."""
-    if not f.document.get("claims") or f.summary is None:
+    if f.scenario is None or not f.scenario.claims or f.summary is None:
         return []
     from simulator.experiment.claims import check_claims
-    from simulator.scenario.loader import validate_document
 
     try:
-        scenario = validate_document(f.document, file=str(f.path / "scenario.yaml"),
-                                     check_variants=False)
-        return check_claims(scenario, f.summary)
+        scenario = f.saved.scenario()
+        return check_claims(scenario, f.summary) if scenario is not None else []
     except (ValueError, KeyError):  # a folder from an older version: no claims to check
         return []
 
@@ -226,20 +223,19 @@ def _section_reading(f: Folder, table: Table) -> Section:
     return s
 
 
-def strategy_kinds(docs: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+def strategy_kinds(scenarios: dict[str, Scenario]) -> dict[str, dict[str, str]]:
     """The strategy kind of each campaign: variant → brand → kind (``lottery``, ``top_followers``, …)."""
-    return {v: {c.get("brand"): strategy_params(c.get("strategy", {})).get("kind")
-                for c in d.get("campaigns") or []} for v, d in docs.items()}
+    return {v: {c.brand: c.strategy.kind for c in sc.campaigns} for v, sc in scenarios.items()}
 
 
-def _section_notice(f: Folder, doc: dict[str, Any], table: Table,
-                    docs: dict[str, dict[str, Any]]) -> Section:
+def _section_notice(f: Folder, sc: Scenario | None, table: Table,
+                    scenarios: dict[str, Scenario]) -> Section:
     s = Section("5. Things to notice", "notice")
-    users = f.manifest.get("users") or (doc.get("population") or {}).get("size")
-    first = docs.get(table.variants[0], doc)
-    perks = {c.get("brand"): int(c.get("perks", 0)) for c in first.get("campaigns") or []
-             if pays_perks(strategy_params(c.get("strategy", {})).get("kind"))}
-    notes = things_to_notice(f.comparison, f.summary, strategy_kinds(docs),
+    users = f.manifest.get("users") or (sc.population.size if sc else None)
+    first = scenarios.get(table.variants[0], sc)
+    perks = {c.brand: c.perks for c in (first.campaigns if first else [])
+             if pays_perks(c.strategy.kind)}
+    notes = things_to_notice(f.comparison, f.summary, strategy_kinds(scenarios),
                              users if isinstance(users, int) else None, perks)
     s.ul(notes or ["Nothing stands out beyond the reading above."])
     return s
@@ -253,7 +249,7 @@ def _section_try(f: Folder) -> Section:
     return s
 
 
-def _section_users(f: Folder, table: Table, docs: dict[str, dict[str, Any]]) -> Section:
+def _section_users(f: Folder, table: Table, scenarios: dict[str, Scenario]) -> Section:
     s = Section("Telling users", "users")
     if f.users is None:
         s.p("This folder has no users.csv, so no individual stories can be told.")
@@ -262,7 +258,8 @@ def _section_users(f: Folder, table: Table, docs: dict[str, dict[str, Any]]) -> 
     users = f.users[f.users["variant"] == first] if "variant" in f.users.columns else f.users
     if users.empty:
         users = f.users
-    doc = docs.get(first, f.document)
+    ran = scenarios.get(first, f.scenario)
+    campaigns = ran.campaigns if ran else []
     where = (f" at the first sweep value ({point_label(table, table.points[0])})" if table.sweep else "")
     s.p(f"People behind the averages, from users.csv of the first variant, **{first}** "
         f"(replicate 0{where}). `perksim explain` re-runs that replicate exactly and tells the "
@@ -270,16 +267,15 @@ def _section_users(f: Folder, table: Table, docs: dict[str, dict[str, Any]]) -> 
         "they were from it, whether search could see them, what they saw, and their pout over time.")
     results_dir = str(f.path.resolve())
     any_user = False
-    for c in doc.get("campaigns") or []:
-        brand = str(c.get("brand"))
-        found = telling_users(users, brand, c.get("strategy", {}), results_dir)
-        kind = strategy_params(c.get("strategy", {})).get("kind")
-        if not ranks_by_score(kind):
-            rule = describe_strategy(c.get("strategy", {}), c)
+    for c in campaigns:
+        brand = c.brand
+        found = telling_users(users, brand, c.strategy, results_dir)
+        if not ranks_by_score(c.strategy.kind):
+            rule = describe_strategy(c.strategy, c)
             s.note(f"{brand} does not use a score bar in {first} ({rule}), so there is no closest miss.")
         for entry in found:
             any_user = True
-            prefix = f"{brand}: " if len(doc.get("campaigns") or []) > 1 else ""
+            prefix = f"{brand}: " if len(campaigns) > 1 else ""
             s.p(f"**{prefix}{entry['role']}** — {entry['text']}")
             s.code(entry["command"])
     if not any_user:

@@ -9,7 +9,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from simulator.views.report.loading import Folder, variant_documents
+from simulator.views.report.loading import Folder, variant_scenarios
 from simulator.views.report.prose import OTHER_RULES, another_setting, strategy_params
 from simulator.views.report.vocabulary import flow
 
@@ -90,7 +90,8 @@ def things_to_try(f: Folder) -> list[tuple[str, str]]:
     name = scenario_reference(f)
     ctx = context_options(f)
     table = f.table
-    docs = variant_documents(f)
+    scenarios = variant_scenarios(f)
+    sc = f.scenario
     n = table.max_n()
     only = [x for v in f.manifest.get("variants") or [] for x in ("--variant", str(v))]
     out: list[tuple[str, str]] = []
@@ -108,16 +109,15 @@ def things_to_try(f: Folder) -> list[tuple[str, str]]:
         out.append((f"More replicates narrow the intervals (this report used {n}): see whether the "
                     "differences called noise stay noise.",
                     command("perksim", f.kind, name, *ctx, *only, "--replicates", str(more))))
-    used = {strategy_params(c.get("strategy", {})).get("kind")
-            for d in docs.values() for c in d.get("campaigns") or []}
-    sweep = f.document.get("sweep") or {}
-    touched = [k for v in (f.document.get("variants") or {}).values() for k in v] + \
-        list(sweep.get("grid") or {}) + list(sweep.get("ranges") or {})
+    used = {c.strategy.kind for ran in scenarios.values() for c in ran.campaigns}
+    sweep = sc.sweep if sc else None
+    touched = [k for v in (sc.variants if sc else {}).values() for k in v] + \
+        (list(sweep.grid) + list(sweep.ranges) if sweep else [])
     if any(k.startswith("campaigns[0].strategy.") for k in touched):
         # the variants or the sweep set parameters of this strategy: another kind would not
         # validate, so vary the strategy's own parameter instead
-        first = strategy_params((docs[table.variants[0]].get("campaigns") or [{}])[0].get("strategy", {}))
-        setting = another_setting(first)
+        first = scenarios[table.variants[0]].campaigns[0].strategy
+        setting = another_setting(strategy_params(first))
         if setting is not None:
             why, param, value = setting
             out.append((why, command("perksim", "run", name, *ctx, "--set",
@@ -142,7 +142,7 @@ def things_to_try(f: Folder) -> list[tuple[str, str]]:
     if f.kind == "sweep":
         out.append(("The scenario's variants side by side, at the values the scenario itself sets "
                     "(without the sweep):", command("perksim", "compare", name, *ctx)))
-    out += library_scenarios(skip=(f.document.get("name"), name))
+    out += library_scenarios(skip=(sc.name if sc else None, name))
     return out
 
 
