@@ -19,6 +19,10 @@ KEY_METRICS = HEADLINE  # the catalogue's headline metrics, in its order
 
 
 def _fmt(v: object) -> str:
+    """A number in a terminal table: fixed decimals (3 below 10, 1 above), so the columns of
+    a metric line up. The report's prose uses ``views.report.vocabulary.fmt`` instead (about
+    three significant digits, a typographic minus) and check-model ``validation.render.fmt``
+    (percentages too): three readers, three rules, on purpose."""
     if isinstance(v, (int, np.integer)):
         return f"{int(v):,}"
     v = float(v)  # type: ignore[arg-type]

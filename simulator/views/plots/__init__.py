@@ -43,6 +43,7 @@ figure functions in :mod:`~simulator.views.plots.folder`).
 
 from __future__ import annotations
 
+from simulator.views.columns import sweep_params
 from simulator.views.plots.final import (
     FINAL_METRICS,
     MAX_BAR_GROUPS,
@@ -93,7 +94,6 @@ from simulator.views.plots.tables import (
     final_rows,
     interval_table,
     pareto_dominated,
-    sweep_params,
     tidy,
 )
 from simulator.views.plots.timeseries import (

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from simulator.views.columns import short_param, sweep_params
 from simulator.views.plots.style import (
     MORE,
     _direction_title,
@@ -25,11 +26,9 @@ from simulator.views.plots.tables import (
     _point_labels,
     _replicates_note,
     _require,
-    _short,
     error_bars,
     interval_table,
     pareto_dominated,
-    sweep_params,
     tidy,
 )
 
@@ -193,6 +192,6 @@ def plot_sweep(summary: pd.DataFrame, param: str, metric: str, brand: str | None
     _variant_legend(fig, styles, part["variant"], marker=True)
     others = [p for p in sweep_params(part) if p != param]
     note = f"; pooled over {', '.join(others)}" if others else ""
-    fig.suptitle(f"{brand}: {metric_info(metric)[0].lower()} against {_short(param)}"
+    fig.suptitle(f"{brand}: {metric_info(metric)[0].lower()} against {short_param(param)}"
                  f"\n{_replicates_note(part)}{note}", fontsize=11)
     return fig

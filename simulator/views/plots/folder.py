@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from simulator.experiment.results import ResultsFolderError
 from simulator.experiment.saved import SavedFolder, as_saved
 from simulator.scenario.schema import Scenario
+from simulator.views.columns import sweep_params
 from simulator.views.plots.final import (
     FINAL_METRICS,
     MAX_BAR_GROUPS,
@@ -28,7 +29,7 @@ from simulator.views.plots.final import (
 )
 from simulator.views.plots.network import DEFAULT_POUT_THRESHOLD, plot_network
 from simulator.views.plots.style import slug
-from simulator.views.plots.tables import final_rows, sweep_params, tidy
+from simulator.views.plots.tables import final_rows, tidy
 from simulator.views.plots.timeseries import TIMESERIES_METRICS, plot_timeseries
 
 DPI = 120

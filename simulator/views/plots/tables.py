@@ -5,15 +5,13 @@ notes the figures share (one brand, one sweep point, the replicates behind a mea
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from simulator.experiment.statistics import bootstrap_bands, bootstrap_interval, interval_label
-from simulator.model.metrics import METRICS
-from simulator.views.plots.style import METRIC_INFO
+from simulator.views.columns import names_as_text, short_param, sweep_params
 
 CONFIDENCE = 0.95
 
@@ -29,20 +27,7 @@ def tidy(table: pd.DataFrame) -> pd.DataFrame:
         out.insert(0, "variant", "base")
     if "replicate" not in out.columns:
         out.insert(list(out.columns).index("variant") + 1, "replicate", 0)
-    out["variant"] = out["variant"].astype(str)
-    if "brand" in out.columns:
-        out["brand"] = out["brand"].astype(str)
-    return out
-
-
-def sweep_params(table: pd.DataFrame) -> list[str]:
-    """The swept parameters of a sweep table (one with ``point``): the columns before
-    ``variant``, except ``point`` and the table's own columns."""
-    cols = list(table.columns)
-    if "point" not in cols or "variant" not in cols:
-        return []
-    known = {"point", "replicate", "step", "brand", *METRICS, *METRIC_INFO}
-    return [c for c in cols[:cols.index("variant")] if c not in known]
+    return names_as_text(out)
 
 
 def interval_table(frame: pd.DataFrame, by: Sequence[str], value: str,
@@ -164,16 +149,12 @@ def _single_point(table: pd.DataFrame, what: str) -> None:
                          "or use plot_sweep")
 
 
-def _short(param: str) -> str:
-    return re.split(r"[.\]]", param)[-1] or param
-
-
 def _point_labels(table: pd.DataFrame, names: bool = True) -> dict[object, str]:
     """``point → "threshold=40, perks=50"`` (or ``"40, 50"``) from the parameter columns of a
     sweep table."""
     params = sweep_params(table)
     first = table.drop_duplicates("point")
-    return {row["point"]: ", ".join(f"{_short(p)}={_fmt(row[p])}" if names else _fmt(row[p])
+    return {row["point"]: ", ".join(f"{short_param(p)}={_fmt(row[p])}" if names else _fmt(row[p])
                                     for p in params) or f"point {row['point']}"
             for _, row in first.iterrows()}
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from simulator.experiment.statistics import MIN_NONZERO
 from simulator.scenario.schema import Scenario
+from simulator.views.columns import short_param
 from simulator.views.report.discussion import section_assumptions, section_discussion
 from simulator.views.report.loading import Folder, variant_scenarios
 from simulator.views.report.notices import things_to_notice
@@ -35,7 +36,6 @@ from simulator.views.report.vocabulary import (
     flow,
     fmt,
     fmt_value,
-    short_param,
 )
 
 

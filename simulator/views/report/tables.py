@@ -15,6 +15,7 @@ from simulator.experiment.statistics import (
     interval_label,
     mean_interval,
 )
+from simulator.views.columns import names_as_text, short_param, sweep_params
 from simulator.views.report.phrasing import (
     count,
     diff_is_rare,
@@ -24,26 +25,13 @@ from simulator.views.report.phrasing import (
     too_rare,
     verdict,
 )
-from simulator.views.report.vocabulary import KEY_METRICS, finite, fmt, fmt_ci, fmt_value, short_param
+from simulator.views.report.vocabulary import KEY_METRICS, finite, fmt, fmt_ci, fmt_value
 
 
 def clean(table: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Variant and brand names as text (a variant called ``1`` must not become a number)."""
-    if table is None:
-        return None
-    table = table.copy()
-    for col in ("variant", "brand", "metric"):
-        if col in table.columns:
-            table[col] = table[col].astype(str)
-    return table
-
-
-def param_columns(table: pd.DataFrame) -> list[str]:
-    """The swept parameters of a tidy table: the columns between ``point`` and ``variant``."""
-    if "point" not in table.columns or "variant" not in table.columns:
-        return []
-    cols = list(table.columns)
-    return [c for c in cols[:cols.index("variant")] if c != "point"]
+    """Variant, brand and metric names as text (a variant called ``1`` must not become a
+    number); ``None`` stays ``None``."""
+    return None if table is None else names_as_text(table)
 
 
 def _order(values: Iterable[Any]) -> list[Any]:
@@ -57,7 +45,7 @@ class Table:
         self.frame = clean(comparison)
         assert self.frame is not None
         self.sweep = "point" in self.frame.columns
-        self.params = param_columns(self.frame)
+        self.params = sweep_params(self.frame)
         self.variants = _order(self.frame["variant"])
         self.brands = _order(self.frame["brand"])
         self.metrics = _order(self.frame["metric"])

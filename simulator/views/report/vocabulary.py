@@ -5,7 +5,6 @@ where the model is documented."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -120,11 +119,6 @@ def compare_list(values: dict[str, float]) -> str:
     if len(values) == 1:
         return fmt(next(iter(values.values())))
     return ", ".join(f"{v} {fmt(x)}" for v, x in values.items())
-
-
-def short_param(path: str) -> str:
-    """``campaigns[0].strategy.threshold`` → ``threshold``."""
-    return re.split(r"[.\]]", path)[-1] or path
 
 
 # --- metrics ----------------------------------------------------------------------------------------
