@@ -1,12 +1,14 @@
 """Cross-field checks of a validated scenario: what one field's range cannot say (a campaign
 starting after the run ends, a region no user lives in, variants and sweep values that do not
-validate, claims naming unknown metrics or variants). Each problem is a field path and a
-message, located by the loader."""
+validate, uncertainties naming no number field or with values it refuses, claims naming
+unknown metrics or variants). Each problem is a field path and a message, located by the
+loader."""
 
 from __future__ import annotations
 
 import difflib
 import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,10 @@ from simulator.scenario.schema import (
     Campaign,
     Population,
     Scenario,
+    dotted,
     parse_field_path,
 )
+from simulator.scenario.uncertainty import field_value, is_number
 
 Found = list[tuple[tuple[Any, ...], str]]
 MAX_CHECKED_VALUES = 2_000_000  # document values × (variants + sweep values), each validated
@@ -201,3 +205,67 @@ def _check_claims(sc: Scenario) -> Found:
                 bad.append((("claims", i, "at"), f"{key} = {value!r} is not a point of the sweep "
                                                  f"grid {grid[swept]}"))
     return bad
+
+
+# --- uncertainties --------------------------------------------------------------------------------
+
+# Fields that say what a scenario is, or how it is run and read, rather than a parameter
+NOT_UNCERTAIN = ("name", "question", "description", "seed", "replicates", "variants", "sweep",
+                 "uncertainties", "metrics", "claims")
+
+
+def _check_uncertainties(sc: Scenario, trial: Callable[[tuple[Any, ...], Any], object]) -> Found:
+    """Each uncertain path names a field of the scenario (a number field for a range, any for
+    ``values:``), at most once, and each end of a range and each listed value is a valid value
+    of it: ``trial(path, value)`` applies the value to the scenario's document and validates
+    the whole (raising ``ValueError``, a :class:`ScenarioError` listing its problems)."""
+    bad: Found = []
+    document = sc.to_document()
+    seen: dict[tuple[Any, ...], str] = {}
+    for key, unc in sc.uncertainties.items():
+        loc = ("uncertainties", key)
+        try:
+            path = parse_field_path(key)
+        except ValueError as exc:
+            bad.append((loc, str(exc)))
+            continue
+        if path[0] in NOT_UNCERTAIN:
+            bad.append((loc, f"'{path[0]}' cannot be uncertain: uncertainties are the model's "
+                             "parameters (population, score, behaviour, processes, campaigns, "
+                             "steps)"))
+            continue
+        other = next((k for p, k in seen.items() if p[:len(path)] == path or path[:len(p)] == p),
+                     None)
+        if other is not None:
+            how = "names the same field as" if parse_field_path(other) == path else "overlaps"
+            bad.append((loc, f"{how} '{other}'; each field is uncertain at most once"))
+            continue
+        seen[path] = key
+        found, current = field_value(document, path)
+        if unc.kind != "values" and found and current is not None and not is_number(current):
+            bad.append((loc, f"{key} is not a number field (it holds {shorten(current)}): "
+                             f"{unc.kind}: needs one; list the possibilities with "
+                             "{values: [a, b, ...]}"))
+            continue
+        bad += _check_choices(loc, key, unc.kind, unc.choices, trial, path)
+        if found or any(lc == loc for lc, _ in bad):
+            continue
+        bad.append((loc, f"{key} is not a field of this scenario; an uncertainty varies a "
+                         "field the scenario has (a default counts)"))
+    return bad
+
+
+def _check_choices(loc: tuple[Any, ...], key: str, kind: str, choices: list[Any],
+                   trial: Callable[[tuple[Any, ...], Any], object],
+                   path: tuple[Any, ...]) -> Found:
+    """The first end or listed value of one uncertainty that the field refuses, if any."""
+    names = ["low end", "high end"] if kind != "values" else ["value"] * len(choices)
+    for name, value in zip(names, choices, strict=True):
+        try:
+            trial(path, value)
+        except ValueError as exc:  # ScenarioError is a ValueError
+            detail = "; ".join(f"{p.path}: {p.message}" if p.path not in ("", key, dotted(path))
+                               else p.message for p in getattr(exc, "problems", [])) or str(exc)
+            return [(loc, f"{kind}: {name} {shorten(value)} is not a valid value of {key}: "
+                          f"{detail}")]
+    return []

@@ -27,6 +27,7 @@ from simulator.scenario.checks import (
     _check_claims,
     _check_parts,
     _check_scenario,
+    _check_uncertainties,
 )
 from simulator.scenario.messages import _clean_loc, _is_union_member, _message
 from simulator.scenario.reader import (
@@ -109,7 +110,11 @@ def read_document(path: Path, chain: tuple[Path, ...] = (),
     base, base_marks = read_document(base_path, (*chain, here), budget)
     if not isinstance(base, dict):
         raise fail(f"{base_path.name} is not a scenario (not a mapping of keys)")
-    return deep_merge(base, data), base_marks.overlay(marks)
+    merged = deep_merge(base, data)
+    child, out = data.get("uncertainties"), merged.get("uncertainties")
+    if isinstance(child, dict) and isinstance(out, dict):  # an entry is replaced whole: a
+        out.update(copy.deepcopy(child))  # log_uniform over a uniform is not both at once
+    return merged, base_marks.overlay(marks)
 
 
 _EDGE_PATH = ("population", "graph", "path")
@@ -117,7 +122,7 @@ _EDGE_PATH = ("population", "graph", "path")
 
 def _absolute_paths(data: Any, base_dir: Path) -> None:
     """Make relative edge-list paths absolute, relative to the file that wrote them: the
-    population's, and those that variants and sweep grids set."""
+    population's, and those that variants, sweep grids and uncertainties' values set."""
     if not isinstance(data, dict):
         return
     _absolute_edge_path(data, (), base_dir)
@@ -131,6 +136,11 @@ def _absolute_paths(data: Any, base_dir: Path) -> None:
     for key, values in (grid.items() if isinstance(grid, dict) else ()):
         if isinstance(values, list):
             grid[key] = [_absolute_edge_path(v, _field(key), base_dir) for v in values]
+    uncertain = data.get("uncertainties")
+    for key, entry in (uncertain.items() if isinstance(uncertain, dict) else ()):
+        values = entry.get("values") if isinstance(entry, dict) else None
+        if isinstance(values, list):
+            entry["values"] = [_absolute_edge_path(v, _field(key), base_dir) for v in values]
 
 
 def _field(key: Any) -> tuple[Any, ...] | None:
@@ -369,6 +379,21 @@ def _check_sweep(sc: Scenario) -> Found:
     return bad
 
 
+def _check_uncertain(sc: Scenario) -> Found:
+    """Every uncertain path names a field, and its range's ends (or listed values) are valid
+    values of it, each validated with the whole document (:mod:`simulator.scenario.checks`)."""
+    if not sc.uncertainties:
+        return []
+    document = sc.to_document()
+
+    def trial(path: tuple[Any, ...], value: Any) -> Scenario:
+        doc = _path_copy(document, path)
+        apply_override(doc, path, copy.deepcopy(value))
+        return validate_document(doc, file="<uncertainties>", check_variants=False)
+
+    return _check_uncertainties(sc, trial)
+
+
 # --- validation ---------------------------------------------------------------------------------
 
 
@@ -418,7 +443,7 @@ def _validate(data: Any, file: str, marks: Marks | None, check_variants: bool) -
         add(loc, message)
     if check_variants and not problems:
         work = _check_work(sc, data)
-        checks = _check_variants(sc) + _check_sweep(sc) if not work else work
+        checks = _check_variants(sc) + _check_sweep(sc) + _check_uncertain(sc) if not work else work
         for loc, message in checks + _check_claims(sc):
             add(loc, message, prefer_key=True)
     if problems:
@@ -427,20 +452,22 @@ def _validate(data: Any, file: str, marks: Marks | None, check_variants: bool) -
 
 
 def _check_work(sc: Scenario, data: Any) -> Found:
-    """Each variant and each sweep value is checked by validating the whole document: refuse
-    a document whose values × those checks exceed ``MAX_CHECKED_VALUES`` (a bound on the
-    work of loading, which the section limits alone do not give for a large document)."""
+    """Each variant, sweep value and uncertainty's end or value is checked by validating the
+    whole document: refuse a document whose values × those checks exceed
+    ``MAX_CHECKED_VALUES`` (a bound on the work of loading, which the section limits alone do
+    not give for a large document)."""
     sw = sc.sweep
     checks = len(sc.variants) + (sum(map(len, sw.grid.values())) + 2 * len(sw.ranges) if sw else 0)
+    checks += sum(len(u.choices) for u in sc.uncertainties.values())
     if not checks:
         return []
     values = _count_values(data, max(MAX_VALUES, MAX_CHECKED_VALUES // checks))
     if values * checks <= MAX_CHECKED_VALUES:
         return []
-    where = ("variants",) if sc.variants else ("sweep",)
-    return [(where, f"too much to check: {checks:,} variants and sweep values, each validated "
-                    f"with the whole document ({values:,} values), exceed {MAX_CHECKED_VALUES:,} "
-                    "values; use fewer variants or sweep values, or a smaller document")]
+    where = ("variants",) if sc.variants else ("sweep",) if sw else ("uncertainties",)
+    return [(where, f"too much to check: {checks:,} variants, sweep values and uncertain values, "
+                    f"each validated with the whole document ({values:,} values), exceed "
+                    f"{MAX_CHECKED_VALUES:,} values; use fewer of them, or a smaller document")]
 
 
 def _count_values(data: Any, limit: int) -> int:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from simulator.model import strategies
 from simulator.model.population import NATIONAL
+from simulator.scenario.uncertainty import MAX_UNCERTAIN_FIELDS, Uncertainty
 
 TOLERANCE = 1e-3  # shares must sum to 1 within this
 MAX_USERS = 2_000_000  # a hard ceiling; memory is estimated below it (simulator.scenario.memory)
@@ -428,10 +429,20 @@ class Scenario(StrictModel):
     variants: Annotated[dict[VariantName, dict[str, Any]], Field(max_length=MAX_VARIANTS)] = Field(
         default_factory=dict, description="named alternatives: {name: {field.path: value}}")
     sweep: Sweep | None = None
+    uncertainties: Annotated[dict[str, Uncertainty], Field(max_length=MAX_UNCERTAIN_FIELDS)] = Field(
+        default_factory=dict, description="what is not known about parameters: {field.path: "
+        "{uniform: [low, high]} | {log_uniform: [low, high]} | {values: [a, b, ...]}}; null "
+        "drops an entry of the scenario extended (inert for run, compare and sweep)")
     metrics: list[str] = Field(
         default_factory=list, description="the metrics this question is about, shown first")
     claims: list[Claim] = Field(
         default_factory=list, description="findings about the results, checked against a run")
+
+    @field_validator("uncertainties", mode="before")
+    @classmethod
+    def _drop_nulls(cls, value: Any) -> Any:
+        # ``path: null`` removes an entry inherited through extends: (a merge cannot delete)
+        return {k: v for k, v in value.items() if v is not None} if isinstance(value, dict) else value
 
     def to_document(self) -> dict[str, Any]:
         """The resolved scenario as plain data (what ``scenario.yaml`` of a run holds)."""
@@ -529,6 +540,8 @@ def json_schema() -> dict[str, Any]:
         "discriminator": {"propertyName": "kind",
                           "mapping": {n: f"#/$defs/strategy_{n}" for n in strategies.registry()}},
     }
+    entry = schema["properties"]["uncertainties"]["additionalProperties"]
+    schema["properties"]["uncertainties"]["additionalProperties"] = {"anyOf": [entry, {"type": "null"}]}
     schema["properties"]["extends"] = {
         "type": "string", "description": "path of a scenario file this one builds on (relative)"}
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
