@@ -363,3 +363,17 @@ def test_compare_prints_a_table_with_intervals_and_names_its_figures(tiny, tmp_p
     assert comparison["rare"].all() and (comparison["runs"] == 3).all()
     assert (comparison["n"] <= 3).all()  # n counts the runs where the metric is defined
     assert (comparison.loc[comparison.metric == "reach", "n"] == 3).all()
+
+
+def test_explicit_points_run_as_sweep_points_do(tiny):
+    """Points given to the runner (what perksim robust passes: its samples) give the very
+    tables a sweep over the same values gives: same seeds, same labels, same numbers."""
+    from simulator.experiment.runner import run_experiment
+
+    sc = load_scenario(tiny)
+    swept = run_experiment(sc, sweep=True, replicates=2, executor="serial")
+    points = [{"campaigns.0.perks": 5}, {"campaigns.0.perks": 15}]
+    given_points = run_experiment(sc.model_copy(update={"sweep": None}), points=points,
+                                  replicates=2, executor="serial")
+    pd.testing.assert_frame_equal(given_points.summary, swept.summary, check_exact=True)
+    assert sorted(set(given_points.summary["campaigns.0.perks"])) == [5, 15]

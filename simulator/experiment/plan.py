@@ -152,19 +152,22 @@ def sweep_points(scenario: Scenario) -> list[dict[str, Any]]:
 
 def plan(scenario: Scenario, replicates: int | None = None, variants: list[str] | None = None,
          sweep: bool = False, replicate_ids: list[int] | None = None,
-         base_label: str = BASE_VARIANT) -> list[Task]:
+         base_label: str = BASE_VARIANT,
+         points: list[dict[str, Any]] | None = None) -> list[Task]:
     """Every task of an experiment, in the order the tables list them.
 
-    ``replicate_ids`` runs just those replicates (to reproduce one run alone).
+    ``replicate_ids`` runs just those replicates (to reproduce one run alone). ``points``
+    (``{field.path: value}`` each) are run like sweep points, in place of the sweep's.
     """
     reps = replicate_ids if replicate_ids is not None else \
         range(replicates if replicates is not None else scenario.replicates)
     names = variant_names(scenario, variants, base_label)
     tasks: list[Task] = []
-    if sweep:
+    if sweep and points is None:
         points = sweep_points(scenario)
         if not points:
             raise ValueError(f"scenario {scenario.name!r} has no sweep: section")
+    if points is not None:
         for p, point in enumerate(points):
             for v in names:
                 for r in reps:

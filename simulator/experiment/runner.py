@@ -49,12 +49,15 @@ def run_experiment(scenario: Scenario, *, sweep: bool = False, replicates: int |
                    workers: int | None = None, scheduler: str | None = None,
                    store: Any = None, progress: Progress | None = None,
                    replicate_ids: list[int] | None = None,
-                   base_label: str = BASE_VARIANT) -> ExperimentResult:
+                   base_label: str = BASE_VARIANT,
+                   points: list[dict[str, Any]] | None = None) -> ExperimentResult:
     """Run every (point ×) variant × replicate of ``scenario`` and return the tidy tables.
 
-    Tasks already finished in ``store`` (a resumed experiment) are not run again.
+    ``points`` (``{field.path: value}`` each) are run like sweep points, in place of the
+    sweep's (``perksim robust`` runs its samples of the uncertainties this way). Tasks already
+    finished in ``store`` (a resumed experiment) are not run again.
     """
-    tasks = plan(scenario, replicates, variants, sweep, replicate_ids, base_label)
+    tasks = plan(scenario, replicates, variants, sweep, replicate_ids, base_label, points)
     store = store if store is not None else MemoryStore()
     finished = store.done()
     todo = [t for t in tasks if t.key not in finished]
