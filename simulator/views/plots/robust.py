@@ -1,0 +1,94 @@
+"""The figures of ``perksim robust`` (issue 11), drawn from the kernel's tables
+(:mod:`simulator.experiment.robust`): the verdict map — the winner at each sample over the two
+most influential assumptions — and the sensitivity indices with their intervals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from simulator.experiment.robust.maps import NO_WINNER
+from simulator.views.plots.style import _direction_title, _grid, _legend, variant_styles
+
+NO_WINNER_COLOR = "0.75"  # light grey: no clear winner recedes behind the winners
+INDEX_WORDS = {"S1": "first order (alone)", "ST": "total (incl. interactions)",
+               "mu_star": "μ* (mean |effect|)"}
+
+
+def plot_verdict_map(table: pd.DataFrame, variants: Sequence[str] | None = None,
+                     log: Sequence[str] = ()) -> Figure:
+    """The verdict map of one metric (:func:`~simulator.experiment.robust.maps.verdict_map`):
+    one point per sample at its values of the two parameters, coloured by the winner.
+
+    ``variants``: the variants in the order of the other figures (so each keeps its colour;
+    default: order of first appearance as winner); ``log``: parameters drawn on a log axis.
+    """
+    if table.empty:
+        raise ValueError("the verdict map has no samples")
+    order = list(variants) if variants is not None else [
+        w for w in dict.fromkeys(table["winner"].astype(str)) if w != NO_WINNER]
+    styles = variant_styles(pd.DataFrame({"variant": order}))
+    fig, (ax,) = _grid(1, width=5.2, height=4.2)
+    handles, labels = [], []
+    for who in [*order, NO_WINNER]:
+        part = table[table["winner"].astype(str) == who]
+        if part.empty:
+            continue
+        if who == NO_WINNER:
+            color, marker = NO_WINNER_COLOR, "."
+        else:
+            color, marker = styles[who].color, styles[who].marker
+        ax.scatter(part["x"], part["y"], s=14, color=color, marker=marker, linewidths=0,
+                   alpha=0.85, zorder=1 if who == NO_WINNER else 2)
+        handles.append(Line2D([], [], color=color, marker=marker, linestyle=""))
+        labels.append(who)
+    x_name, y_name = table["x_parameter"].iloc[0], table["y_parameter"].iloc[0]
+    ax.set_xlabel(x_name)
+    ax.set_ylabel(y_name)
+    if x_name in log:
+        ax.set_xscale("log")
+    if y_name in log:
+        ax.set_yscale("log")
+    ax.set_title(f"Who wins where — {_direction_title(str(table['metric'].iloc[0]))}",
+                 fontsize=10)
+    _legend(fig, handles, labels, "winner")
+    return fig
+
+
+def plot_indices(indices: pd.DataFrame, metric: str) -> Figure:
+    """The sensitivity indices of one metric
+    (:func:`~simulator.experiment.robust.sensitivity.sensitivity_indices`): one panel per
+    variant, a bar per parameter and index (most important on top), whiskers from
+    ``conf_low`` to ``conf_high``. Morris' ``mu`` and ``sigma`` are left out (no interval)."""
+    part = indices[(indices["metric"] == metric) & indices["index"].isin(list(INDEX_WORDS))]
+    if part.empty:
+        raise ValueError(f"no indices for metric {metric!r}")
+    variants = list(dict.fromkeys(part["variant"].astype(str)))
+    kinds = [k for k in INDEX_WORDS if k in set(part["index"])]
+    params = list(dict.fromkeys(part.sort_values("rank", kind="stable")["parameter"]))
+    fig, axes = _grid(len(variants), width=4.6, height=0.5 * len(params) + 1.4)
+    height = 0.8 / len(kinds)
+    colors = ["#0072B2", "#E69F00", "#009E73"]
+    for ax, variant in zip(axes, variants, strict=True):
+        own = part[part["variant"].astype(str) == variant]
+        for i, kind in enumerate(kinds):
+            rows = own[own["index"] == kind].set_index("parameter").reindex(params)
+            y = np.arange(len(params)) + (i - (len(kinds) - 1) / 2) * height
+            value = rows["value"].to_numpy(float)
+            err = np.vstack([value - rows["conf_low"].to_numpy(float),
+                             rows["conf_high"].to_numpy(float) - value])
+            ax.barh(y, value, height=height, color=colors[i % len(colors)],
+                    xerr=np.where(np.isfinite(err), err, 0), error_kw={"elinewidth": 1,
+                                                                       "capsize": 2})
+        ax.set_yticks(np.arange(len(params)), params, fontsize=8)
+        ax.invert_yaxis()
+        ax.axvline(0, color="0.3", linewidth=0.8)
+        ax.set_title(f"{variant} − {own['reference'].iloc[0]}", fontsize=10)
+    handles = [Line2D([], [], color=colors[i % len(colors)], linewidth=6)
+               for i in range(len(kinds))]
+    _legend(fig, handles, [INDEX_WORDS[k] for k in kinds], f"what drives the difference in {metric}")
+    return fig
