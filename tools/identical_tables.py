@@ -23,8 +23,16 @@ so it is left out of the key):
   leaving out the keys that change from run to run or machine to machine: ``started`` and
   ``finished`` (times), ``command`` (holds the temporary ``--out`` path), ``source_file`` (a
   path), ``platform`` and ``versions`` (the versions that matter are checked as a whole, below).
-  Everything else is hashed: seeds, ``scenario_sha256``, the resolved scenario, graph size and
-  achieved assortativity, failures, executor options.
+  Everything else is hashed: seeds, the resolved scenario, graph size and achieved
+  assortativity, failures, executor options.
+
+Inert sections (``INERT_SECTIONS``: ``uncertainties``, which only ``perksim robust`` reads) are
+scenario sections that ``compare`` and ``sweep`` do not use, so adding one to the scenarios
+must leave every digest as it was: they are dropped from ``manifest.json``'s
+``resolved_scenario`` and cut from ``scenario.yaml`` (the top-level block, its key line and
+its indented lines) before hashing, and ``manifest.json:scenario_sha256`` is not hashed — it
+is a hash of the resolved scenario, which is compared already. The digest's ``skipped`` notes
+both.
 
 Skipped: ``figures/`` (PNG and SVG). They are drawn from the hashed tables only, and their bytes
 depend on matplotlib and its fonts rather than on the model.
@@ -57,6 +65,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -70,6 +79,11 @@ DIGEST_FORMAT = 1
 EXECUTOR = "serial"
 # manifest.json keys that differ between identical runs (times, paths, machine, software).
 VOLATILE_MANIFEST_KEYS = frozenset({"started", "finished", "command", "source_file", "platform", "versions"})
+# manifest.json keys not hashed because they hash what is compared already (with the inert
+# sections in it): the resolved scenario's SHA-256.
+DERIVED_MANIFEST_KEYS = frozenset({"scenario_sha256"})
+# Top-level scenario sections that no table depends on; left out of what is hashed.
+INERT_SECTIONS = ("uncertainties",)
 # Folders of a results folder that are not hashed (figures: see the module docstring).
 SKIPPED_FOLDERS = frozenset({"figures"})
 # Distributions whose versions can change the tables' bytes.
@@ -123,8 +137,22 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def without_inert_yaml(text: str) -> str:
+    """``scenario.yaml``'s text without the top-level blocks of ``INERT_SECTIONS``: each block's
+    key line and the indented (or list) lines under it, so the rest keeps its bytes."""
+    out: list[str] = []
+    skipping = False
+    for line in re.split(r"(?<=\n)", text):  # lines with their "\n", split at "\n" only
+        if line[:1] not in (" ", "-", "\n", ""):  # a top-level key starts a block
+            skipping = line.split(":", 1)[0] in INERT_SECTIONS
+        if not skipping:
+            out.append(line)
+    return "".join(out)
+
+
 def digest_folder(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file of a results folder by relative path; manifest.json key by key."""
+    """SHA-256 of every file of a results folder by relative path; manifest.json key by key
+    (inert sections left out: see the module docstring)."""
     digests: dict[str, str] = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
@@ -133,9 +161,15 @@ def digest_folder(folder: Path) -> dict[str, str]:
         if relative.as_posix() == "manifest.json":
             manifest = json.loads(path.read_text(encoding="utf-8"))
             for key, value in manifest.items():
-                if key not in VOLATILE_MANIFEST_KEYS:
-                    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
-                    digests[f"manifest.json:{key}"] = sha256(text.encode("utf-8"))
+                if key in VOLATILE_MANIFEST_KEYS or key in DERIVED_MANIFEST_KEYS:
+                    continue
+                if key == "resolved_scenario" and isinstance(value, dict):
+                    value = {k: v for k, v in value.items() if k not in INERT_SECTIONS}
+                text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+                digests[f"manifest.json:{key}"] = sha256(text.encode("utf-8"))
+        elif relative.as_posix() == "scenario.yaml":
+            text = without_inert_yaml(path.read_bytes().decode("utf-8"))
+            digests["scenario.yaml"] = sha256(text.encode("utf-8"))
         else:
             digests[relative.as_posix()] = sha256(path.read_bytes())
     return digests
@@ -208,7 +242,11 @@ def compute(files: list[Path], replicates: int, keep_going: bool) -> tuple[dict[
 
 
 def compare_digests(key: str, baseline: dict[str, str], current: dict[str, str]) -> list[str]:
-    """Lines describing how two folders' digests differ (empty when identical)."""
+    """Lines describing how two folders' digests differ (empty when identical). Digests of
+    manifest keys now skipped (``DERIVED_MANIFEST_KEYS``) that an older baseline holds are
+    not expected."""
+    skipped = {f"manifest.json:{k}" for k in DERIVED_MANIFEST_KEYS}
+    baseline = {name: value for name, value in baseline.items() if name not in skipped}
     lines = [f"  differs: {name}" for name in sorted(baseline.keys() & current.keys())
              if baseline[name] != current[name]]
     lines += [f"  only in baseline: {name}" for name in sorted(baseline.keys() - current.keys())]
@@ -287,7 +325,8 @@ def write(digest_file: Path, names: list[str] | None, replicates: int) -> int:
         "versions": installed_versions(),
         "skipped": {
             "folders": sorted(SKIPPED_FOLDERS),
-            "manifest_keys": sorted(VOLATILE_MANIFEST_KEYS),
+            "manifest_keys": sorted(VOLATILE_MANIFEST_KEYS | DERIVED_MANIFEST_KEYS),
+            "inert_sections": list(INERT_SECTIONS),
         },
         "scenarios": scenarios,
     }

@@ -72,7 +72,7 @@ class Uncertainty(BaseModel):
             return self
         lo, hi = self.bounds or (0, 0)
         for end in (lo, hi):
-            if not is_number(end) or not math.isfinite(end):
+            if not is_number(end) or (isinstance(end, float) and not math.isfinite(end)):
                 raise ValueError(f"{forms[0]}: is [low, high], two finite numbers; got {end!r}")
         if not lo < hi:
             raise ValueError(f"{forms[0]}: is [low, high] with low < high; got [{lo!r}, {hi!r}]")
