@@ -138,3 +138,16 @@ def run_model():
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20120101)
+
+
+# The documentation's examples run as tests (``--doctest-glob="*.md"``). The pages whose examples
+# run whole experiments (compare, save, report: 7–12 s each) are marked slow: the README's test
+# command runs them, the quick subset ``pytest -m "not slow"`` leaves them out.
+SLOW_PAGES = {"api.md", "first-run.md", "results.md"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the examples of the documentation pages in :data:`SLOW_PAGES` slow."""
+    for item in items:
+        if item.path.name in SLOW_PAGES and "docs" in item.path.parts:
+            item.add_marker(pytest.mark.slow)

@@ -49,6 +49,7 @@ def test_compare_returns_results_with_the_tables_and_what_made_them(saved, scena
     assert result.settings["replicates"] == 2 and result.settings["variants"] == ["klout_63", "lottery"]
 
 
+@pytest.mark.slow
 def test_save_writes_the_folder_perksim_compare_writes(saved, scenario, tmp_path):
     """Same tables byte for byte as the command line's, and a manifest that says it came from
     the library."""
@@ -81,6 +82,7 @@ def test_open_reads_back_the_same_tables_and_scenario(saved, scenario):
     assert again.figures and all(p.parent == folder / "figures" for p in again.figures)
 
 
+@pytest.mark.slow
 def test_report_plot_and_explain_from_python(saved):
     _, folder = saved
     opened = Results.open(folder)
@@ -109,6 +111,7 @@ def test_open_refuses_a_damaged_or_unfinished_folder(tmp_path):
         Results.open(tmp_path / "x.partial")
 
 
+@pytest.mark.slow
 def test_a_folder_experiment_runs_and_finishes_from_python(scenario, tmp_path):
     """Experiment.start → run: the resumable route of perksim compare/sweep, in Python."""
     sc = load_scenario(ROOT / "scenarios/threshold_sweep.yaml", overrides=SMALL)

@@ -83,6 +83,7 @@ def folder(plugged, tmp_path) -> Path:
     return run
 
 
+@pytest.mark.slow
 def test_the_report_describes_the_plug_in_in_its_own_words(folder):
     _html, md = write_report(folder)
     text = md.read_text(encoding="utf-8")
@@ -98,6 +99,7 @@ def test_the_report_describes_the_plug_in_in_its_own_words(folder):
     assert "Give the perks by another rule — the critics' search for engaged fans" in text
 
 
+@pytest.mark.slow
 def test_explain_tells_the_plug_ins_rule(folder):
     import pandas as pd
 

@@ -82,11 +82,13 @@ def test_same_seed_gives_byte_identical_tables_from_separate_processes(two_proce
     assert (a / table).read_bytes() == (b / table).read_bytes()
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_resolved_scenario_files(two_process_runs):
     a, b = two_process_runs
     assert (a / "scenario.yaml").read_bytes() == (b / "scenario.yaml").read_bytes()
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_figures(two_process_runs):
     """Figures are outputs too; plots.save promises "reruns give identical files"."""
     a, b = two_process_runs
