@@ -14,7 +14,7 @@ Public API (see docs/reference/api.md)::
     Results.open(folder).report()                                 # report.html and report.md
 """
 
-from simulator.api import Experiment, Results, compare, run, sweep
+from simulator.api import Experiment, Results, compare, robust, run, sweep
 from simulator.experiment.plan import replicate_seed, run_once
 from simulator.experiment.runner import ExperimentResult
 from simulator.model.campaign import PerkCampaignModel, UserView
@@ -38,6 +38,7 @@ __all__ = [
     "load_scenario",
     "register",
     "replicate_seed",
+    "robust",
     "run",
     "run_once",
     "scenario_from_text",

@@ -4,7 +4,7 @@
 The command line (``simulator.cli``) only parses arguments, calls these and prints.
 """
 
-from simulator.api.experiment import Experiment, ExperimentError, compare, run, sweep
+from simulator.api.experiment import Experiment, ExperimentError, compare, robust, run, sweep
 from simulator.api.results import Results
 
-__all__ = ["Experiment", "ExperimentError", "Results", "compare", "run", "sweep"]
+__all__ = ["Experiment", "ExperimentError", "Results", "compare", "robust", "run", "sweep"]

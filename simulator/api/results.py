@@ -73,6 +73,7 @@ class Results(ExperimentResult):
     folder: Path | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
     figures: list[Path] = field(default_factory=list)
+    robust: Any = None  # a robustness study's findings (simulator.experiment.robust.RobustTables)
 
     @classmethod
     def of(cls, result: ExperimentResult, kind: str, scenario: Scenario, *,
