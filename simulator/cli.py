@@ -259,7 +259,7 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
             experiment = Experiment.start(sc, kind, out, replicates=replicates, variants=variants,
                                           executor=executor, workers=workers,
                                           scheduler=scheduler, source=scenario, command=command,
-                                          report=with_report, notify=_say)
+                                          report=with_report, notify=_say, tasks=tasks)
     except (ExperimentError, OutputError) as exc:
         _bad_input(str(exc))
     with experiment:

@@ -227,11 +227,14 @@ class Experiment:
               replicates: int | None = None, variants: Sequence[str] = (),
               executor: str = "local", workers: int | None = None, scheduler: str | None = None,
               source: str | Path | None = None, command: Sequence[str] | None = None,
-              report: bool = False, notify: Notify | None = None) -> Experiment:
+              report: bool = False, notify: Notify | None = None,
+              tasks: int | None = None) -> Experiment:
         """Claim a new ``<out>/<scenario>/<run-id>.partial`` folder for a ``compare`` or ``sweep``
         and write the scenario into it. Checks first: :class:`ExperimentError` if the experiment
-        cannot run, :class:`OutputError` if ``out`` is not writable or lacks room."""
-        tasks = check(scenario, kind, variants, source or scenario.name, replicates)
+        cannot run, :class:`OutputError` if ``out`` is not writable or lacks room. ``tasks``, the run
+        count, skips the checks when the caller has made them (:func:`check`)."""
+        if tasks is None:  # the command line has checked already and knows the count
+            tasks = check(scenario, kind, variants, source or scenario.name, replicates)
         n_variants = len(variants) or max(1, len(scenario.variants))
         base, notes = output_folder(out, scenario, tasks, n_variants, experiment=True,
                                     report=report)

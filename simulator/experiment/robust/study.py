@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.experiment.robust.design import (
+    METHODS,
     Design,
     Problem,
     Uncertainty,
@@ -32,7 +33,6 @@ from simulator.scenario.schema import Scenario, parse_field_path
 from simulator.scenario.uncertainty import is_integer_field
 
 DESIGN_STREAM = 2**31 - 4  # spawn key of the design's stream (sweep: 2**31 − 1; checks: −2, −3)
-METHODS = ("morris", "sobol", "lhs")
 DEFAULT_METHOD = "morris"
 MORRIS_LEVELS = 4  # the Morris grid: 0, 1/3, 2/3, 1 of each range
 DEFAULT_SAMPLES = {"morris": 4, "sobol": 8, "lhs": 64}  # trajectories; base size n (2^k); samples
