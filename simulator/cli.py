@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import click
@@ -25,6 +26,7 @@ from simulator.experiment.output import (
     write_error,
 )
 from simulator.experiment.results import ResultsFolderError, utc_now
+from simulator.experiment.robust.design import METHODS
 from simulator.experiment.runner import ExperimentResult
 from simulator.model.graphs import EdgeListError
 from simulator.model.metrics import HEADLINE
@@ -43,6 +45,7 @@ from simulator.views.console import SUMMARY_METRICS, Progress, format_comparison
 from simulator.views.plots import plot_run
 
 MAX_WORKERS = 1024  # worker processes of --workers (more is surely a typo)
+MAX_SAMPLES = 4096  # --samples: Morris trajectories, Sobol' base size or LHS points
 
 
 def shown_metrics(sc: Scenario) -> list[str]:
@@ -107,10 +110,10 @@ def _common(f: Callable) -> Callable:
     return f
 
 
-def _executor_options(f: Callable) -> Callable:
+def _executor_options(f: Callable, claims: bool = True,
+                      replicates: str = "Replicates per variant (default: the scenario's).") -> Callable:
     for option in reversed([
-        click.option("--replicates", type=click.IntRange(1, MAX_REPLICATES),
-                     help="Replicates per variant (default: the scenario's)."),
+        click.option("--replicates", type=click.IntRange(1, MAX_REPLICATES), help=replicates),
         click.option("--variant", "variants", multiple=True, metavar="NAME",
                      help="Run only these variants (repeatable; default: all)."),
         click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
@@ -124,8 +127,9 @@ def _executor_options(f: Callable) -> Callable:
                      metavar="RESULTS_DIR", help="Continue an interrupted experiment (*.partial)."),
         click.option("--report", "with_report", is_flag=True,
                      help="Also write the teaching report (report.html, report.md)."),
-        click.option("--check-claims", "with_claims", is_flag=True,
-                     help="Check the scenario's claims: against these results; exit 1 if one fails."),
+        *([click.option("--check-claims", "with_claims", is_flag=True,
+                        help="Check the scenario's claims: against these results; exit 1 if "
+                             "one fails.")] if claims else []),
     ]):
         f = option(f)
     return f
@@ -236,15 +240,18 @@ def _report_failures(result: ExperimentResult) -> None:
 def _experiment(kind: str, scenario: Path | None, replicates: int | None, variants: tuple[str, ...],
                 executor: str, workers: int | None, scheduler: str | None, resume: Path | None,
                 seed: int | None, steps: int | None, overrides: tuple[str, ...], out: Path,
-                with_report: bool = False, with_claims: bool = False) -> None:
-    """compare and sweep: a resumable experiment (:class:`simulator.api.Experiment`) written
-    into <run-id>.partial until done; problems found before the work exit 2."""
+                with_report: bool = False, with_claims: bool = False, method: str | None = None,
+                samples: int | None = None) -> None:
+    """compare, sweep and robust: a resumable experiment (:class:`simulator.api.Experiment`)
+    written into <run-id>.partial until done; problems found before the work exit 2."""
     command = ["perksim", *sys.argv[1:]]
     try:
         if resume is not None:
-            if scenario is not None or overrides or seed is not None or steps is not None:
+            if (scenario is not None or overrides or seed is not None or steps is not None
+                    or method is not None or samples is not None):
                 _bad_input("--resume continues an experiment exactly as it was started: "
-                           "give no SCENARIO, --set, --seed or --steps with it")
+                           "give no SCENARIO, --set, --seed, --steps, --method or --samples "
+                           "with it")
             experiment = Experiment.resume(resume, kind, executor=executor, workers=workers,
                                            scheduler=scheduler, command=command,
                                            report=with_report)
@@ -252,16 +259,19 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
             if scenario is None:
                 _bad_input("give a SCENARIO, or --resume RESULTS_DIR")
             sc = _load(scenario, _overrides(overrides, seed, steps))
-            tasks = api_check(sc, kind, variants, scenario, replicates)
+            tasks = api_check(sc, kind, variants, scenario, replicates, method, samples)
             _memory(sc, tasks, replicates or sc.replicates,
                     len(variants) or max(1, len(sc.variants)), executor, workers, scheduler,
                     _options(replicates, workers, executor))
             experiment = Experiment.start(sc, kind, out, replicates=replicates, variants=variants,
                                           executor=executor, workers=workers,
                                           scheduler=scheduler, source=scenario, command=command,
-                                          report=with_report, notify=_say, tasks=tasks)
+                                          report=with_report, notify=_say, tasks=tasks,
+                                          method=method, samples=samples)
     except (ExperimentError, OutputError) as exc:
         _bad_input(str(exc))
+    if kind == "robust":
+        _budget(experiment)
     with experiment:
         _work(experiment, with_report, with_claims)
 
@@ -301,6 +311,10 @@ def _work(experiment: Experiment, with_report: bool, with_claims: bool) -> None:
                f"{experiment.replicates} replicates{_points(results)}, seed {sc.seed}")
     if kind == "compare":
         click.echo(format_comparison(results.comparison, shown_metrics(sc)))
+    if kind == "robust":
+        from simulator.views.console import format_robust
+
+        click.echo(format_robust(results.robust, shown_metrics(sc)))
     _report_failures(results)
     click.echo(f"results: {results.folder}")
     if results.figures:
@@ -340,7 +354,42 @@ def _options(replicates: int | None, workers: int | None, executor: str) -> str:
 def _points(result: ExperimentResult) -> str:
     if "point" not in result.summary.columns:
         return ""
-    return f" × {result.summary['point'].nunique()} sweep points"
+    what = "samples" if getattr(result, "kind", "") == "robust" else "sweep points"
+    return f" × {result.summary['point'].nunique()} {what}"
+
+
+def _budget(experiment: Experiment) -> None:
+    """Before a robustness study: its runs, and the time they will take, from one run timed now."""
+    from simulator.api.robust import time_one_run
+    from simulator.experiment.executors import available_cores
+
+    design, sc = experiment.design, experiment.scenario
+    variants = len(experiment.variants) or len(sc.variants)
+    runs = design.evaluations * variants * experiment.replicates
+    left = runs - experiment.saved_runs()
+    parallel = 1 if experiment.executor == "serial" else (experiment.workers or available_cores())
+    seconds = time_one_run(sc) * left / parallel
+    where = ("on this machine" if experiment.scheduler is None else
+             f"if the cluster has {parallel} workers like this machine's cores")
+    click.echo(f"robust {sc.name}: {design.evaluations} samples of {design.problem.dimension} "
+               f"uncertain parameters ({design.method}) × {variants} variants × "
+               f"{experiment.replicates} replicates = {runs:,} runs"
+               + (f", {left:,} left" if left != runs else ""), err=True)
+    click.echo(f"estimate: about {_duration(seconds)} with {parallel} worker"
+               f"{'s' if parallel != 1 else ''} {where} (one run took "
+               f"{_duration(seconds * parallel / max(left, 1))}); --samples and --replicates "
+               "trade precision for time", err=True)
+
+
+def _duration(seconds: float) -> str:
+    """``0.25 s``, ``4.2 s``, ``42 s``, ``6 min``, ``1.5 h``."""
+    if seconds < 10:
+        return f"{float(f'{seconds:.2g}'):g} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 @cli.command()
@@ -368,6 +417,28 @@ def sweep(scenario: Path | None, replicates: int | None, variants: tuple[str, ..
     """Run SCENARIO's sweep: grid points × variants × replicates, one tidy table."""
     _experiment("sweep", scenario, replicates, variants, executor, workers, scheduler, resume,
                 seed, steps, overrides, out, with_report, with_claims)
+
+
+@cli.command()
+@_scenario_arg(required=False)
+@click.option("--method", type=click.Choice(METHODS),
+              help="morris (default): which assumptions matter, a cheap screening; sobol: how "
+                   "much each matters, with intervals (costly); lhs: who wins where, no indices.")
+@click.option("--samples", type=click.IntRange(1, MAX_SAMPLES), metavar="N",
+              help="morris: trajectories (default 4); sobol: base samples, a power of two "
+                   "(default 8); lhs: points (default 64).")
+@partial(_executor_options, claims=False,
+         replicates="Paired replicates per sample and variant (default: 5).")
+@_common
+def robust(scenario: Path | None, method: str, samples: int | None, replicates: int | None,
+           variants: tuple[str, ...], executor: str, workers: int | None, scheduler: str | None,
+           resume: Path | None, with_report: bool, seed: int | None, steps: int | None,
+           overrides: tuple[str, ...], out: Path) -> None:
+    """Which of SCENARIO's assumptions decide which variant wins: every variant at every
+    sample of its uncertainties: section, with paired replicates; verdict shares, sensitivity
+    indices, flip conditions and verdict maps."""
+    _experiment("robust", scenario, replicates, variants, executor, workers, scheduler, resume,
+                seed, steps, overrides, out, with_report, method=method, samples=samples)
 
 
 @cli.command()

@@ -4,7 +4,8 @@
 The command line (``simulator.cli``) only parses arguments, calls these and prints.
 """
 
-from simulator.api.experiment import Experiment, ExperimentError, compare, robust, run, sweep
+from simulator.api.experiment import Experiment, ExperimentError, compare, run, sweep
 from simulator.api.results import Results
+from simulator.api.robust import robust
 
 __all__ = ["Experiment", "ExperimentError", "Results", "compare", "robust", "run", "sweep"]

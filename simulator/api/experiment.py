@@ -80,7 +80,7 @@ def _in_memory(kind: str, scenario: Scenario, replicates: int | None,
     result = run_experiment(scenario, sweep=kind == "sweep", replicates=replicates,
                             variants=variants, executor=executor, workers=workers,
                             scheduler=scheduler, progress=progress)
-    return Results.of(result, kind, scenario, started=started, settings=_settings(
+    return Results.of(result, kind, scenario, started=started, settings=settings_of(
         replicates or scenario.replicates, variants or [], executor, workers, scheduler,
         len(result.failures)))
 
@@ -117,38 +117,39 @@ def sweep(scenario: Scenario, replicates: int | None = None, variants: list[str]
 ROBUST_REPLICATES = 5
 
 
-def robust(scenario: Scenario, method: str = "morris", samples: int | None = None,
-           replicates: int = ROBUST_REPLICATES, variants: list[str] | None = None,
-           executor: str = "serial", workers: int | None = None, scheduler: str | None = None,
-           progress: Progress | None = None) -> Results:
-    """Which assumptions decide which variant wins: every variant runs at every sample of the
-    scenario's ``uncertainties:`` (``method``: ``morris``, ``sobol`` or ``lhs``; ``samples``:
-    trajectories, base samples or points) with ``replicates`` paired replicates, in memory.
+def robust_design(scenario: Scenario, method: str | None = None, samples: int | None = None,
+                  variants: Sequence[str] = ()) -> Any:
+    """The samples a robustness study of ``scenario`` runs at (a
+    :class:`~simulator.experiment.robust.design.Design`); :class:`ExperimentError` if it cannot
+    run (no ``uncertainties:``, fewer than two variants, an unknown variant or method, a Sobol'
+    size that is not a power of two)."""
+    from simulator.experiment.robust.study import DEFAULT_METHOD, design_of
 
-    ``.robust`` holds the findings against the first variant (the reference): per-sample
-    verdicts and their shares over the space, sensitivity indices, flip boxes and verdict maps
-    (:class:`simulator.experiment.robust.study.RobustTables`); ``.summary`` the runs.
-    """
-    from simulator.experiment.robust.study import analyse, design_of, design_points
-
-    started = utc_now()
-    design = design_of(scenario, method, samples)
-    names = variants or list(scenario.variants)
+    names = list(variants) or list(scenario.variants)
+    unknown = [v for v in names if v not in scenario.variants]
+    if unknown:
+        raise ExperimentError(f"no variant '{unknown[0]}' in scenario {scenario.name!r}; "
+                              f"variants: {', '.join(scenario.variants) or 'none'}")
     if len(names) < 2:
         raise ExperimentError(f"scenario {scenario.name!r}: a robustness study compares variants; "
                               "it needs at least two")
-    result = run_experiment(scenario.model_copy(update={"sweep": None}),
-                            points=design_points(design), replicates=replicates,
-                            variants=names, executor=executor, workers=workers,
-                            scheduler=scheduler, progress=progress)
-    results = Results.of(result, "robust", scenario, started=started, settings={
-        **_settings(replicates, names, executor, workers, scheduler, len(result.failures)),
-        "method": design.method, "samples": samples, "design_seed": design.seed})
-    results.robust = analyse(result.summary, design, reference=names[0])
-    return results
+    try:
+        return design_of(scenario, method or DEFAULT_METHOD, samples)
+    except ValueError as exc:
+        raise ExperimentError(str(exc)) from None
 
 
-def _settings(replicates: int, variants: Sequence[str], executor: str, workers: int | None,
+def robust_settings(design: Any) -> dict[str, Any]:
+    """The manifest's record of how the uncertainties were sampled (what resuming rebuilds)."""
+    return {"method": design.method, "samples": design.samples, "design_seed": design.seed}
+
+
+def robust_scenario(scenario: Scenario) -> Scenario:
+    """The scenario a robustness study runs: its samples take the sweep's place."""
+    return scenario.model_copy(update={"sweep": None})
+
+
+def settings_of(replicates: int, variants: Sequence[str], executor: str, workers: int | None,
               scheduler: str | None, failures: int | None) -> dict[str, Any]:
     """The manifest's record of a compare or sweep's options, in its order."""
     return {"replicates": replicates, "variants": list(variants), "executor": executor,
@@ -159,9 +160,18 @@ def _settings(replicates: int, variants: Sequence[str], executor: str, workers: 
 
 
 def check(scenario: Scenario, kind: str, variants: Sequence[str], source: str | Path,
-          replicates: int | None = None) -> int:
+          replicates: int | None = None, method: str | None = None,
+          samples: int | None = None) -> int:
     """How many runs a ``kind`` experiment of ``scenario`` has; :class:`ExperimentError` if it
-    cannot run (no sweep section, an unknown variant, a grid that does not expand)."""
+    cannot run (no sweep section, an unknown variant, a grid that does not expand; for
+    ``robust``, see :func:`robust_design`)."""
+    if kind == "robust":
+        if not scenario.uncertainties:
+            raise ExperimentError(f"{source} has no uncertainties: section (see "
+                                  "docs/reference/scenario.md#uncertainties)")
+        design = robust_design(scenario, method, samples, variants)
+        names = list(variants) or list(scenario.variants)
+        return design.evaluations * len(names) * (replicates or ROBUST_REPLICATES)
     if kind == "sweep" and scenario.sweep is None:
         raise ExperimentError(f"{source} has no sweep: section (see docs/reference/scenario.md)")
     unknown = [v for v in variants if v not in scenario.variants]
@@ -186,7 +196,8 @@ def output_folder(out: str | Path, scenario: Scenario, tasks: int, variants: int
 
 
 class Experiment:
-    """A compare or sweep written into its locked ``.partial`` folder as the runs finish.
+    """A compare, sweep or robustness study written into its locked ``.partial`` folder as the
+    runs finish.
 
     Start one with :meth:`start` or continue one with :meth:`resume`, then :meth:`run` it; use
     it as a context manager so the lock is released however the block ends. A full disk or
@@ -196,8 +207,10 @@ class Experiment:
     def __init__(self, kind: str, scenario: Scenario, work: Work, *, replicates: int,
                  variants: Sequence[str], executor: str, workers: int | None,
                  scheduler: str | None, source: str | None, started: str,
-                 command: Sequence[str] | None):
+                 command: Sequence[str] | None, method: str | None = None,
+                 samples: int | None = None):
         self.kind, self.scenario, self.work = kind, scenario, work
+        self.design = robust_design(scenario, method, samples, variants) if kind == "robust" else None
         self.replicates, self.variants = replicates, tuple(variants)
         self.executor, self.workers, self.scheduler = executor, workers, scheduler
         self.source, self.started = source, started
@@ -228,13 +241,18 @@ class Experiment:
               executor: str = "local", workers: int | None = None, scheduler: str | None = None,
               source: str | Path | None = None, command: Sequence[str] | None = None,
               report: bool = False, notify: Notify | None = None,
-              tasks: int | None = None) -> Experiment:
-        """Claim a new ``<out>/<scenario>/<run-id>.partial`` folder for a ``compare`` or ``sweep``
-        and write the scenario into it. Checks first: :class:`ExperimentError` if the experiment
-        cannot run, :class:`OutputError` if ``out`` is not writable or lacks room. ``tasks``, the run
-        count, skips the checks when the caller has made them (:func:`check`)."""
+              tasks: int | None = None, method: str | None = None,
+              samples: int | None = None) -> Experiment:
+        """Claim a new ``<out>/<scenario>/<run-id>.partial`` folder for a ``compare``, ``sweep``
+        or ``robust`` study (``method`` and ``samples`` as :func:`robust`) and write the scenario
+        into it. Checks first: :class:`ExperimentError` if the experiment cannot run,
+        :class:`OutputError` if ``out`` is not writable or lacks room. ``tasks``, the run count,
+        skips the checks when the caller has made them (:func:`check`)."""
+        if kind == "robust":
+            replicates = replicates or ROBUST_REPLICATES
         if tasks is None:  # the command line has checked already and knows the count
-            tasks = check(scenario, kind, variants, source or scenario.name, replicates)
+            tasks = check(scenario, kind, variants, source or scenario.name, replicates, method,
+                          samples)
         n_variants = len(variants) or max(1, len(scenario.variants))
         base, notes = output_folder(out, scenario, tasks, n_variants, experiment=True,
                                     report=report)
@@ -255,7 +273,7 @@ class Experiment:
         return cls(kind, scenario, work, replicates=replicates or scenario.replicates,
                    variants=variants, executor=executor, workers=workers, scheduler=scheduler,
                    source=str(source) if source is not None else None,
-                   started=begun.isoformat(), command=command)
+                   started=begun.isoformat(), command=command, method=method, samples=samples)
 
     @classmethod
     def resume(cls, folder: str | Path, kind: str, *, executor: str = "local",
@@ -282,23 +300,30 @@ class Experiment:
                 raise OutputError(f"{folder} is a '{info['kind']}' experiment; "
                                   f"resume it with perksim {info['kind']}")
             replicates, variants = info["replicates"], tuple(info["variants"] or ())
-            tasks = len(plan(sc, replicates, list(variants) or None, sweep=kind == "sweep"))
+            method, samples = info.get("method"), info.get("samples")
+            if kind == "robust":
+                tasks = check(sc, kind, variants, folder, replicates, method, samples)
+            else:
+                tasks = len(plan(sc, replicates, list(variants) or None, sweep=kind == "sweep"))
             need = estimate_output_bytes(sc, tasks, len(variants) or max(1, len(sc.variants)),
                                          experiment=True, report=report)
             check_output(folder, need, label="--resume")
         except (ResultsFolderError, ScenarioError, OutputError, ValueError, KeyError) as exc:
+            # ExperimentError is a ValueError: a study that cannot be rebuilt
             work.lock.release(remove=work.lock.created)  # leave the folder as it was
             raise ExperimentError(str(exc) if isinstance(exc, OutputError)
                                   else f"cannot resume {folder}: {exc}") from None
         work.lock.record(kind)
         return cls(kind, sc, work, replicates=replicates, variants=variants, executor=executor,
                    workers=workers, scheduler=scheduler, source=info.get("source_file"),
-                   started=info["started"], command=command)
+                   started=info["started"], command=command, method=method, samples=samples)
 
     def _manifest(self, status: str, results: Results | None = None) -> None:
         """Write ``manifest.json`` with ``status`` (``running``, then ``complete``)."""
-        settings = _settings(self.replicates, self.variants, self.executor, self.workers,
+        settings = settings_of(self.replicates, self.variants, self.executor, self.workers,
                              self.scheduler, len(results.failures) if results else None)
+        if self.design is not None:
+            settings.update(robust_settings(self.design))
         doc = manifest(self.scenario, source=self.source, seed=self.scenario.seed,
                        derived_seeds=results.seeds if results else {},
                        started=datetime.fromisoformat(self.started), finished=utc_now(),
@@ -321,16 +346,31 @@ class Experiment:
         store.done()
         for key, problem in store.damaged.items():
             (notify or warn)(f"warning: run {key} cannot be read back ({problem}); it is run again")
-        result = run_experiment(self.scenario, sweep=self.kind == "sweep",
+        points = scenario = None
+        if self.design is not None:
+            from simulator.experiment.robust.study import design_points
+
+            points, scenario = design_points(self.design), robust_scenario(self.scenario)
+        result = run_experiment(scenario or self.scenario, sweep=self.kind == "sweep",
                                 replicates=self.replicates, variants=list(self.variants) or None,
                                 executor=self.executor, workers=self.workers,
-                                scheduler=self.scheduler, store=store, progress=progress)
+                                scheduler=self.scheduler, store=store, progress=progress,
+                                points=points)
         results = Results.of(result, self.kind, self.scenario)
+        if self.design is not None:
+            from simulator.experiment.robust.study import analyse
+
+            names = list(self.variants) or list(self.scenario.variants)
+            results.robust = analyse(result.summary, self.design, reference=names[0])
         return self.finish(results, notify)
 
     def finish(self, results: Results, notify: Notify | None = None) -> Results:
         """Write the finished experiment's files and rename its folder into place."""
         write_experiment(self.folder, results)
+        if results.robust is not None:
+            from simulator.experiment.robust.files import write_robust
+
+            write_robust(self.folder, results.robust)
         results.figures = draw(self.folder, notify)
         self._manifest("complete", results)
         partial = self.folder

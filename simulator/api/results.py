@@ -36,7 +36,7 @@ from simulator.scenario.schema import Scenario
 Notify = Callable[[str], Any]  # receives a one-line warning (the command line prints it)
 FACT_KEYS = ("users", "graph", "follows", "assortativity")  # the manifest's facts of the runs
 SETTING_KEYS = ("variant", "replicates", "replicate", "variants", "executor", "workers",
-                "scheduler")
+                "scheduler", "method", "samples", "design_seed")
 
 
 def warn(message: str) -> None:
@@ -59,7 +59,7 @@ def draw(folder: Path, notify: Notify | None = None) -> list[Path]:
 class Results(ExperimentResult):
     """The tables of a run, compare or sweep (as :class:`ExperimentResult`) with what made them.
 
-    ``kind`` is ``run``, ``compare`` or ``sweep``; ``scenario`` the validated scenario that
+    ``kind`` is ``run``, ``compare``, ``sweep`` or ``robust``; ``scenario`` the validated scenario that
     ran; ``settings`` the experiment's options (replicates, variants, executor, …) as the
     manifest records them; ``folder`` the results folder once saved or opened.
     """
@@ -105,6 +105,10 @@ class Results(ExperimentResult):
               notify: Notify | None = None) -> list[Path]:
         """Write the tables, the figures and the manifest into ``folder`` (which exists)."""
         write_experiment(folder, self)
+        if self.robust is not None:
+            from simulator.experiment.robust.files import write_robust
+
+            write_robust(folder, self.robust)
         drawn = draw(folder, notify) if figures else []
         write_json(self.manifest_document(command), folder / "manifest.json")
         return drawn
@@ -164,6 +168,8 @@ class Results(ExperimentResult):
             finished=datetime.fromisoformat(info["finished"]) if info.get("finished") else None,
             folder=folder, manifest=info,
             figures=sorted((folder / "figures").glob("*.png")))
+        if info["kind"] == "robust":
+            results.robust = saved.robust()
         return results
 
     # --- views -----------------------------------------------------------------------------

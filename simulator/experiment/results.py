@@ -140,7 +140,8 @@ MANIFEST_KEYS: dict[str, tuple[Any, str]] = {
     "question": (lambda v: v is None or isinstance(v, str), "a text"),
     "source_file": (lambda v: v is None or isinstance(v, str), "a path or null"),
     "seed": (lambda v: _is_int(v) and v >= 0, "a whole number ≥ 0"),
-    "kind": (lambda v: v in ("run", "compare", "sweep"), "'run', 'compare' or 'sweep'"),
+    "kind": (lambda v: v in ("run", "compare", "sweep", "robust"),
+             "'run', 'compare', 'sweep' or 'robust'"),
     "status": (lambda v: v in ("running", "complete"), "'running' or 'complete'"),
     "started": (_is_time, "an ISO 8601 time"),
     "finished": (_is_time, "an ISO 8601 time"),
@@ -162,6 +163,10 @@ MANIFEST_KEYS: dict[str, tuple[Any, str]] = {
     "graph": (lambda v: isinstance(v, str), "a text"),
     "follows": (lambda v: _is_int(v) and v >= 0, "a whole number ≥ 0"),
     "assortativity": (lambda v: v is None or isinstance(v, dict), "a JSON object"),
+    # perksim robust: how the uncertainties were sampled (resuming rebuilds the same samples)
+    "method": (lambda v: v in ("morris", "sobol", "lhs"), "'morris', 'sobol' or 'lhs'"),
+    "samples": (lambda v: _is_int(v) and v >= 1, "a whole number ≥ 1"),
+    "design_seed": (lambda v: _is_int(v) and v >= 0, "a whole number ≥ 0"),
 }
 RESUME_KEYS = ("kind", "resolved_scenario", "replicates", "variants", "started")
 
@@ -223,12 +228,26 @@ ID_COLUMNS: dict[str, tuple[str, ...]] = {
     "users": ("id",),
     "edges": ("author", "follower"),
     "failures": ("run", "error"),
+    # perksim robust (simulator.experiment.robust.files)
+    "robust_design": ("sample",),
+    "robust_verdicts": ("brand", "variant", "reference", "metric", "sample", "verdict"),
+    "robust_shares": ("brand", "variant", "reference", "metric", "verdict", "share"),
+    "robust_indices": ("brand", "variant", "reference", "metric", "parameter", "index", "value"),
+    "robust_flips": ("brand", "variant", "reference", "metric", "box", "condition", "verdict"),
+    "robust_flip_bounds": ("brand", "variant", "reference", "metric", "box", "parameter"),
+    "robust_map": ("brand", "metric", "sample", "x_parameter", "x", "y_parameter", "y", "winner"),
 }
 WHOLE_COLUMNS = {"replicate", "step", "point", "id", "author", "follower", "n", "diff_n", "runs",
-                 "nonzero", "followers"}
+                 "nonzero", "followers", "sample", "box", "count", "samples", "agreeing"}
 NUMERIC_COLUMNS = {"comparison": {"mean", "std", "ci_low", "ci_high", "diff_mean", "diff_ci_low",
                                   "diff_ci_high", "replicates_needed"},
-                   "users": {"post_rate", "quality", "score"}}
+                   "users": {"post_rate", "quality", "score"},
+                   "robust_verdicts": {"direction", "mean_difference", "ci_low", "ci_high"},
+                   "robust_shares": {"direction", "share"},
+                   "robust_indices": {"value", "conf_low", "conf_high", "rank"},
+                   "robust_flips": {"accuracy"},
+                   "robust_flip_bounds": {"lower", "upper"},
+                   "robust_map": {"margin"}}
 NUMERIC_PREFIXES = {"users": ("perk_", "pout_", "relevance_")}
 LABEL_COLUMNS = {"variant", "brand", "metric", "replicate", "step", "point", "id", "author",
                  "follower", "run"}  # never empty: they say which run, step or user a row is

@@ -37,6 +37,7 @@ class SavedFolder:
         self._document: dict[str, Any] | None = None
         self._scenarios: dict[tuple[str | None, tuple[tuple[str, Any], ...]], Scenario] = {}
         self._tables: dict[tuple[str, tuple[str, ...], bool], pd.DataFrame | None] = {}
+        self._extra: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         """``SavedFolder('results/klout_pout/…')``."""
@@ -129,9 +130,18 @@ class SavedFolder:
             self._tables[key] = read_table(self.path / f"{name}.csv", key[1], optional)
         return self._tables[key]
 
+    def robust(self) -> Any:
+        """A robustness study's tables (:class:`~simulator.experiment.robust.study.RobustTables`),
+        read once and checked; ``None`` if the folder holds none."""
+        if "robust" not in self._extra:
+            from simulator.experiment.robust.files import has_robust, read_robust
+
+            self._extra["robust"] = read_robust(self.path) if has_robust(self.path) else None
+        return self._extra["robust"]
+
     @property
     def kind(self) -> str:
-        """``run``, ``compare`` or ``sweep``: the manifest's, else inferred from the tables (a
+        """``run``, ``compare``, ``sweep`` or ``robust``: the manifest's, else inferred from the tables (a
         ``point`` column: a sweep; several variants: a compare)."""
         kind = self.manifest().get("kind")
         if kind:

@@ -190,13 +190,17 @@ def comparison_table(summary: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     variants = list(dict.fromkeys(summary["variant"]))
     first = variants[0]
     rows = []
-    base_keys = [*point_cols, "brand", "replicate"]
-    base = summary[summary["variant"] == first].set_index(base_keys) if base_keys else None
+    # a sweep point's number names its parameter values: pairing on it alone is the same
+    # pairing, and much faster than on every parameter's column (a robustness study has dozens)
+    base_keys = [*(["point"] if "point" in point_cols else point_cols), "brand", "replicate"]
+    base = summary[summary["variant"] == first].set_index(base_keys)
     for keys, part in summary.groupby(group_cols, sort=False, dropna=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
         label = dict(zip(group_cols, keys, strict=True))
         point = label["point"] if "point" in label else None
-        aligned = part.set_index(base_keys)
+        if label["variant"] != first:
+            aligned = part.set_index(base_keys)[metrics].astype(float)
+            diffs = aligned - base[metrics].astype(float).reindex(aligned.index)
         for metric in metrics:
             name = interval_label(point, label["variant"], label["brand"], metric)
             values = part[metric].to_numpy()
@@ -209,7 +213,7 @@ def comparison_table(summary: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
                 d = (np.nan, np.nan, np.nan, np.nan, 0)
                 diff_rare = False
             else:
-                joined = aligned[metric].astype(float) - base[metric].astype(float).reindex(aligned.index)
+                joined = diffs[metric]
                 d = mean_interval(joined.to_numpy(), interval_label(name, "diff", first))
                 diff_rare = differences_rare(joined.to_numpy(), events)
             row.update({"diff_mean": d[0], "diff_ci_low": d[2], "diff_ci_high": d[3], "diff_n": d[4]})

@@ -134,3 +134,50 @@ class Progress:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
+
+
+VERDICT_SHORT = {"better": "better", "worse": "worse", "indistinguishable": "same",
+                 "undefined": "n/a"}
+
+
+def format_robust(tables: Any, metrics: list[str] = KEY_METRICS) -> str:
+    """A robustness study in the terminal: per brand, metric (rows) and variant (columns), the
+    share of the sampled assumptions in which the variant is better than the reference beyond
+    noise, worse, or the same (``R`` marks a share of at least the robust share); then the
+    assumption that moves each difference most (rank 1 of the indices)."""
+    from simulator.experiment.robust.verdicts import ROBUST_SHARE
+
+    shares = tables.shares
+    blocks = []
+    for brand, part in shares.groupby("brand", sort=False):
+        reference = str(part["reference"].iloc[0])
+        shown = [m for m in metrics if m in set(part["metric"])]
+        cells: dict[str, list[str]] = {}
+        for variant, rows in part.groupby("variant", sort=False):
+            col = []
+            for metric in shown:
+                own = rows[rows["metric"] == metric].set_index("verdict")
+                words = []
+                for verdict in ("better", "worse", "indistinguishable"):
+                    if verdict in own.index and own.loc[verdict, "count"] > 0:
+                        share = float(own.loc[verdict, "share"])
+                        mark = " R" if share >= ROBUST_SHARE else ""
+                        words.append(f"{VERDICT_SHORT[verdict]} {100 * share:.0f}%{mark}")
+                col.append(" · ".join(words) or "n/a")
+            cells[f"{variant} vs {reference}"] = col
+        table = pd.DataFrame(cells, index=shown).to_string()
+        lines = [f"brand {brand}: share of the sampled assumptions where each variant is "
+                 f"better / worse / the same as {reference} (paired, beyond noise)", table]
+        if tables.indices is not None:
+            top = tables.indices[(tables.indices["brand"].astype(str) == str(brand))
+                                 & (tables.indices["rank"] == 1)
+                                 & tables.indices["metric"].isin(shown)]
+            top = top.drop_duplicates(["variant", "metric"])
+            if len(top):
+                lines.append("what moves each difference most:")
+                lines += [f"  {r.variant} − {r.reference}, {r.metric}: {r.parameter}"
+                          for r in top.itertuples(index=False)]
+        blocks.append("\n".join(lines))
+    note = (f"(R: robust, in at least {100 * ROBUST_SHARE:.0f}% of the samples; the flip "
+            "conditions are in robust_flips.csv and the report)")
+    return "\n\n".join(blocks) + "\n" + note

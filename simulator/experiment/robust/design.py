@@ -148,6 +148,7 @@ class Design:
     unit: np.ndarray
     seed: int
     levels: int | None = None
+    samples: int | None = None  # the size asked for: trajectories, base samples or points
 
     @property
     def evaluations(self) -> int:

@@ -9,7 +9,7 @@ interrupted study resume and every executor give identical tables.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -72,10 +72,12 @@ def design_of(scenario: Scenario, method: str = DEFAULT_METHOD, samples: int | N
     n = DEFAULT_SAMPLES[method] if samples is None else samples
     problem, seed = problem_of(scenario), design_seed(scenario)
     if method == "morris":
-        return morris_design(problem, n, MORRIS_LEVELS, seed)
-    if method == "sobol":
-        return sobol_design(problem, n, seed)
-    return lhs_design(problem, n, seed)
+        design = morris_design(problem, n, MORRIS_LEVELS, seed)
+    elif method == "sobol":
+        design = sobol_design(problem, n, seed)
+    else:
+        design = lhs_design(problem, n, seed)
+    return replace(design, samples=n)
 
 
 def _plain(value: Any) -> Any:

@@ -151,6 +151,8 @@ def draw_all(folder: str | Path | SavedFolder, tables: Tables | None = None) -> 
     saved = as_saved(folder)
     folder = saved.path
     out = folder / "figures"
+    if saved.robust() is not None:
+        return draw_robust(saved)
     tables = tables if tables is not None else read_tables(saved)
     steps, summary, users, edges = tables.steps, tables.summary, tables.users, tables.edges
     if summary is None and steps is not None:
@@ -188,6 +190,26 @@ def draw_all(folder: str | Path | SavedFolder, tables: Tables | None = None) -> 
                 threshold = pout_threshold(saved, variant, point)
                 written += save(plot_network(users, edges, brand, variant, pout_threshold=threshold),
                                 out, f"network_{slug(variant)}{sfx}")
+    return sorted(written)
+
+
+def draw_robust(saved: SavedFolder) -> list[Path]:
+    """A robustness study's figures (:func:`~simulator.views.plots.robust.robust_figures`):
+    the verdict maps and sensitivity indices, not the runs' figures (its samples are not a
+    sweep to draw along one axis)."""
+    from simulator.views.plots.robust import robust_figures
+
+    tables = saved.robust()
+    scenario = _scenario(saved)
+    variants = list(saved.manifest().get("variants") or []) or list(
+        dict.fromkeys(tables.verdicts["reference"].astype(str))) + list(
+        dict.fromkeys(tables.verdicts["variant"].astype(str)))
+    log = ([p for p, u in scenario.uncertainties.items() if u.kind == "log_uniform"]
+           if scenario is not None else [])
+    written: list[Path] = []
+    figures = robust_figures(tables, variants, scenario.metrics if scenario else (), log)
+    for stem, fig in figures.items():
+        written += save(fig, saved.path / "figures", stem)
     return sorted(written)
 
 

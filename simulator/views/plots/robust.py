@@ -92,3 +92,40 @@ def plot_indices(indices: pd.DataFrame, metric: str) -> Figure:
                for i in range(len(kinds))]
     _legend(fig, handles, [INDEX_WORDS[k] for k in kinds], f"what drives the difference in {metric}")
     return fig
+
+
+MAX_ROBUST_METRICS = 4  # figures per kind: the scenario's own metrics first, then the headline
+
+
+def robust_metrics(tables, scenario_metrics: Sequence[str] = ()) -> list[str]:
+    """The metrics whose robustness figures are drawn: those of the scenario's ``metrics:`` the
+    study judged, then the headline metrics, :data:`MAX_ROBUST_METRICS` in all."""
+    from simulator.model.metrics import HEADLINE
+
+    judged = list(dict.fromkeys(tables.shares["metric"].astype(str)))
+    wanted = [m for m in dict.fromkeys([*scenario_metrics, *HEADLINE]) if m in judged]
+    return wanted[:MAX_ROBUST_METRICS]
+
+
+def robust_figures(tables, variants: Sequence[str], scenario_metrics: Sequence[str] = (),
+                   log: Sequence[str] = ()) -> dict[str, Figure]:
+    """The study's figures by file stem: ``robust_map_<metric>`` (the verdict map) and
+    ``robust_indices_<metric>`` (the sensitivity indices; none for a Latin hypercube), per
+    metric of :func:`robust_metrics`, with a ``_<brand>`` suffix when there are several brands."""
+    from simulator.views.plots.style import slug
+
+    figures: dict[str, Figure] = {}
+    brands = list(dict.fromkeys(tables.shares["brand"].astype(str)))
+    for brand in brands:
+        sfx = "" if len(brands) == 1 else f"_{slug(brand)}"
+        for metric in robust_metrics(tables, scenario_metrics):
+            table = tables.maps.get(metric)
+            if table is not None:
+                own = table[table["brand"].astype(str) == brand]
+                if not own.empty:
+                    figures[f"robust_map_{metric}{sfx}"] = plot_verdict_map(own, variants, log)
+            if tables.indices is not None:
+                own = tables.indices[tables.indices["brand"].astype(str) == brand]
+                if (own["metric"] == metric).any():
+                    figures[f"robust_indices_{metric}{sfx}"] = plot_indices(own, metric)
+    return figures
