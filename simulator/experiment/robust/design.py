@@ -187,7 +187,7 @@ def sobol_design(problem: Problem, n: int, seed: int) -> Design:
     from SALib.sample import sobol
 
     if n < 2 or n & (n - 1):
-        raise ValueError(f"n = {n}: the Sobol' design needs a power of two (e.g. "
+        raise ValueError(f"samples = {n}: the Sobol' design needs a power of two (e.g. "
                          f"{2 ** max(1, round(math.log2(max(n, 2))))})")
     unit = sobol.sample(problem.salib(), n, calc_second_order=False, scramble=True,
                         seed=_rng(seed))
