@@ -196,3 +196,14 @@ def test_resume_takes_no_new_design(serial):
     result = invoke("robust", "--resume", serial[1], "--samples", "4")
     assert result.exit_code == 2
     assert "--resume continues an experiment exactly as it was started" in result.stderr
+
+
+def test_an_uncertainty_a_variant_cannot_take_is_refused_before_the_work(tmp_path):
+    path = tmp_path / "threshold.yaml"  # the lottery variant's strategy has no threshold
+    path.write_text(TINY.replace("behaviour.pout_threshold: {uniform: [0.2, 0.5]}",
+                                 "campaigns[0].strategy.threshold: {uniform: [20, 90]}"))
+    result = invoke("robust", path, *SMALL, "--out", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert ("variant 'lottery' cannot take the uncertainties' values (sample 0): "
+            "campaigns[0].strategy.threshold: unknown key 'threshold'") in result.stderr
+    assert not (tmp_path / "out").exists()

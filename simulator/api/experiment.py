@@ -9,6 +9,7 @@ works on it) until it is complete, then takes its final name; see docs/reference
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +34,7 @@ from simulator.experiment.output import (
     estimate_output_bytes,
     scenario_folder,
 )
-from simulator.experiment.plan import BASE_VARIANT, plan
+from simulator.experiment.plan import BASE_VARIANT, plan, task_scenarios
 from simulator.experiment.results import (
     RESUME_KEYS,
     ResultsFolderError,
@@ -134,9 +135,21 @@ def robust_design(scenario: Scenario, method: str | None = None, samples: int | 
         raise ExperimentError(f"scenario {scenario.name!r}: a robustness study compares variants; "
                               "it needs at least two")
     try:
-        return design_of(scenario, method or DEFAULT_METHOD, samples)
+        design = design_of(scenario, method or DEFAULT_METHOD, samples)
     except ValueError as exc:
         raise ExperimentError(str(exc)) from None
+    # every variant must take the sampled values (e.g. a threshold on a strategy without one):
+    # the first sample sets every uncertain field, so it finds what would fail every run
+    from simulator.experiment.robust.study import design_points
+
+    first = design_points(design)[:1]
+    tasks = plan(robust_scenario(scenario), 1, names, points=first)
+    for (variant, _), prepared in task_scenarios(robust_scenario(scenario), tasks).items():
+        if isinstance(prepared, str):
+            problem = re.sub(r"^[\w.]*Error: (<[^>]*>: )?", "", prepared.strip().splitlines()[-1])
+            raise ExperimentError(f"variant {variant!r} cannot take the uncertainties' values "
+                                  f"(sample 0): {problem}")
+    return design
 
 
 def robust_settings(design: Any) -> dict[str, Any]:

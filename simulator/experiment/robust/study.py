@@ -114,6 +114,9 @@ def analyse(summary: pd.DataFrame, design: Design, reference: str,
     params = design.problem.names
     table = summary.drop(columns=[c for c in [*params, "step"] if c in summary.columns])
     table = table.rename(columns={"point": "sample"})
+    if table["variant"].astype(str).nunique() < 2:
+        raise RuntimeError(f"no variant besides the reference {reference!r} has runs to compare "
+                           "(see the failed runs)")
     verdicts = sample_verdicts(table, reference, metrics)
     values = design.table()
     indices = sensitivity_indices(design, verdicts) if design.method != "lhs" else None
