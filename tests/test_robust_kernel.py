@@ -22,7 +22,6 @@ from simulator.experiment.robust import (
     Problem,
     Uncertainty,
     flip_conditions,
-    flip_sentences,
     lhs_design,
     morris_design,
     most_influential,
@@ -34,6 +33,7 @@ from simulator.experiment.robust import (
     verdict_map,
     verdict_shares,
 )
+from simulator.views.report.robust import flip_sentences
 
 # --- designs ------------------------------------------------------------------------------------
 

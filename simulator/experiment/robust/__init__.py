@@ -25,7 +25,7 @@ from simulator.experiment.robust.design import (
     sobol_design,
     sobol_samples,
 )
-from simulator.experiment.robust.flips import Flips, flip_conditions, flip_sentences
+from simulator.experiment.robust.flips import EVERYWHERE, Flips, flip_conditions
 from simulator.experiment.robust.maps import NO_WINNER, verdict_map
 from simulator.experiment.robust.sensitivity import most_influential, sensitivity_indices
 from simulator.experiment.robust.verdicts import (
@@ -39,6 +39,7 @@ from simulator.experiment.robust.verdicts import (
 
 __all__ = [
     "BOOTSTRAP_FROM",
+    "EVERYWHERE",
     "NO_WINNER",
     "ROBUST_SHARE",
     "Design",
@@ -46,7 +47,6 @@ __all__ = [
     "Problem",
     "Uncertainty",
     "flip_conditions",
-    "flip_sentences",
     "lhs_design",
     "morris_design",
     "morris_samples",

@@ -176,14 +176,3 @@ def _descendant_leaves(tree, node: int) -> list[int]:
     return (_descendant_leaves(tree, t.children_left[node])
             + _descendant_leaves(tree, t.children_right[node]))
 
-
-def flip_sentences(flips: Flips) -> list[str]:
-    """One sentence per box: ``relevance vs lottery, reach: p2 ≤ 0.3 → worse (286 of 300
-    samples; tree accuracy 97%)``."""
-    out = []
-    for row in flips.boxes.itertuples(index=False):
-        where = "everywhere" if row.condition == EVERYWHERE else row.condition
-        out.append(f"{row.variant} vs {row.reference}, {row.metric}: {where} → {row.verdict} "
-                   f"({row.agreeing} of {row.samples} samples; tree accuracy "
-                   f"{100 * row.accuracy:.0f}%)")
-    return out

@@ -36,7 +36,9 @@ The modules, from the bottom up:
 - :mod:`~simulator.views.report.suggestions` — things to try, as exact commands;
 - :mod:`~simulator.views.report.users` — telling users;
 - :mod:`~simulator.views.report.sections` and :mod:`~simulator.views.report.discussion` —
-  the sections; :mod:`~simulator.views.report.render` — the document, HTML, Markdown and CSS.
+  the sections; :mod:`~simulator.views.report.robust_sections` — those of a robustness study
+  (``perksim robust``), with its findings in words in :mod:`~simulator.views.report.robust`;
+  :mod:`~simulator.views.report.render` — the document, HTML, Markdown and CSS.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ from simulator.views.report.phrasing import diff_is_rare, is_rare, verdict
 from simulator.views.report.prose import describe_campaign, describe_strategy, strategy_params
 from simulator.views.report.readings import leader, reading
 from simulator.views.report.render import render_html, render_markdown
+from simulator.views.report.robust import flip_sentences
+from simulator.views.report.robust_sections import build_robust, is_robust
 from simulator.views.report.sections import build, figure_caption
 from simulator.views.report.suggestions import context_options, scenario_reference, things_to_try
 from simulator.views.report.sweeps import trend
@@ -58,8 +62,9 @@ from simulator.views.report.users import telling_users
 from simulator.views.report.vocabulary import KEY_METRICS, MODEL_DOC, MODEL_SECTIONS, REPO_ROOT, fmt
 
 __all__ = [
-    "KEY_METRICS", "MODEL_SECTIONS", "Folder", "Table", "build", "context_options",
-    "describe_campaign", "describe_strategy", "diff_is_rare", "figure_caption", "fmt", "is_rare",
+    "KEY_METRICS", "MODEL_SECTIONS", "Folder", "Table", "build", "build_robust", "context_options",
+    "describe_campaign", "describe_strategy", "diff_is_rare", "figure_caption", "flip_sentences", "fmt",
+    "is_rare", "is_robust",
     "leader", "load_folder", "paired_difference", "reading", "render_html", "render_markdown",
     "scenario_reference", "strategy_params", "summary_tables", "telling_users", "things_to_notice",
     "things_to_try", "trend", "variant_scenarios", "verdict", "write_report",
@@ -92,14 +97,15 @@ def docs_base_for(folder: Path) -> str:
 def write_report(folder: str | Path, docs_base: str | None = None) -> tuple[Path, Path]:
     """Write ``report.html`` (self-contained) and ``report.md`` into the results ``folder``.
 
-    Works for folders of ``perksim run``, ``compare`` and ``sweep``; draws the figures first
+    Works for folders of ``perksim run``, ``compare``, ``sweep`` and ``robust`` (a robustness
+    study gets its own sections, :func:`build_robust`); draws the figures first
     if the folder has none. ``docs_base`` is the href of ``docs/model.md`` used in links
     (default: relative to this checkout's docs, else ``docs/model.md``). Returns the two paths.
     """
     folder = Path(folder)
     f = load_folder(folder)
     base = docs_base if docs_base is not None else docs_base_for(folder)
-    title, sections = build(f, base)
+    title, sections = (build_robust if is_robust(f) else build)(f, base)
     meta = _meta(f)
     html_path, md_path = folder / "report.html", folder / "report.md"
     html_path.write_text(render_html(title, meta, sections), encoding="utf-8")

@@ -46,7 +46,7 @@ def build(f: Folder, docs_base: str = MODEL_DOC) -> tuple[str, list[Section]]:
     title = f"perksim report: {name}"
     scenarios = variant_scenarios(f)
     sections = [
-        _section_question(f, sc, man),
+        section_question(f, sc, man),
         _section_design(f, sc, man, table, scenarios),
         _section_figures(f, table),
         _section_reading(f, table),
@@ -59,7 +59,8 @@ def build(f: Folder, docs_base: str = MODEL_DOC) -> tuple[str, list[Section]]:
     return title, sections
 
 
-def _section_question(f: Folder, sc: Scenario | None, man: dict[str, Any]) -> Section:
+def section_question(f: Folder, sc: Scenario | None, man: dict[str, Any]) -> Section:
+    """Section 1: the question, the scenario's population, graph and campaigns in words."""
     s = Section("1. The question and the scenario", "question")
     question = (sc.question if sc else None) or man.get("question")
     if question:
