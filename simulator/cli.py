@@ -360,7 +360,7 @@ def _points(result: ExperimentResult) -> str:
 
 def _budget(experiment: Experiment) -> None:
     """Before a robustness study: its runs, and the time they will take, from one run timed now."""
-    from simulator.api.robust import time_one_run
+    from simulator.api.robust import estimate_seconds
     from simulator.experiment.executors import available_cores
 
     design, sc = experiment.design, experiment.scenario
@@ -368,17 +368,18 @@ def _budget(experiment: Experiment) -> None:
     runs = design.evaluations * variants * experiment.replicates
     left = runs - experiment.saved_runs()
     parallel = 1 if experiment.executor == "serial" else (experiment.workers or available_cores())
-    seconds = time_one_run(sc) * left / parallel
+    running, analysis = estimate_seconds(sc, design, left, parallel)
     where = ("on this machine" if experiment.scheduler is None else
              f"if the cluster has {parallel} workers like this machine's cores")
     click.echo(f"robust {sc.name}: {design.evaluations} samples of {design.problem.dimension} "
                f"uncertain parameters ({design.method}) × {variants} variants × "
                f"{experiment.replicates} replicates = {runs:,} runs"
                + (f", {left:,} left" if left != runs else ""), err=True)
-    click.echo(f"estimate: about {_duration(seconds)} with {parallel} worker"
+    click.echo(f"estimate: about {_duration(running)} of runs with {parallel} worker"
                f"{'s' if parallel != 1 else ''} {where} (one run took "
-               f"{_duration(seconds * parallel / max(left, 1))}); --samples and --replicates "
-               "trade precision for time", err=True)
+               f"{_duration(running * parallel / max(left, 1))}), then about "
+               f"{_duration(analysis)} of analysis; --samples and --replicates trade precision "
+               "for time", err=True)
 
 
 def _duration(seconds: float) -> str:
