@@ -22,7 +22,8 @@ INDEX_WORDS = {"S1": "first order (alone)", "ST": "total (incl. interactions)",
 def plot_verdict_map(table: pd.DataFrame, variants: Sequence[str] | None = None,
                      log: Sequence[str] = ()) -> Figure:
     """The verdict map of one metric (:func:`~simulator.experiment.robust.maps.verdict_map`):
-    one point per sample at its values of the two parameters, coloured by the winner.
+    one point per sample at its values of the two parameters, coloured by the winner (samples
+    at the same values are spread around them: :func:`spread_overlaps`).
 
     ``variants``: the variants in the order of the other figures (so each keeps its colour;
     default: order of first appearance as winner); ``log``: parameters drawn on a log axis.
@@ -32,6 +33,7 @@ def plot_verdict_map(table: pd.DataFrame, variants: Sequence[str] | None = None,
     order = list(variants) if variants is not None else [
         w for w in dict.fromkeys(table["winner"].astype(str)) if w != NO_WINNER]
     styles = variant_styles(pd.DataFrame({"variant": order}))
+    table = spread_overlaps(table, log)
     fig, (ax,) = _grid(1, width=5.2, height=4.2)
     handles, labels = [], []
     for who in [*order, NO_WINNER]:
@@ -42,7 +44,7 @@ def plot_verdict_map(table: pd.DataFrame, variants: Sequence[str] | None = None,
             color, marker = NO_WINNER_COLOR, "."
         else:
             color, marker = styles[who].color, styles[who].marker
-        ax.scatter(part["x"], part["y"], s=14, color=color, marker=marker, linewidths=0,
+        ax.scatter(part["x_drawn"], part["y_drawn"], s=14, color=color, marker=marker, linewidths=0,
                    alpha=0.85, zorder=1 if who == NO_WINNER else 2)
         handles.append(Line2D([], [], color=color, marker=marker, linestyle=""))
         labels.append(who)
@@ -57,6 +59,34 @@ def plot_verdict_map(table: pd.DataFrame, variants: Sequence[str] | None = None,
                  fontsize=10)
     _legend(fig, handles, labels, "winner")
     return fig
+
+
+SPREAD = 0.035  # radius, as a share of each axis, within which samples at one place are spread
+GOLDEN_ANGLE = np.pi * (3 - np.sqrt(5))
+
+
+def spread_overlaps(table: pd.DataFrame, log: Sequence[str] = ()) -> pd.DataFrame:
+    """``x_drawn`` and ``y_drawn``: each sample's place, with the samples that share one (a
+    Morris design puts many on the same grid values) spread on a small sunflower around it, in
+    a fixed order, so every winner stays visible. Deterministic: no random jitter."""
+    out = table.copy()
+    x_log = table["x_parameter"].iloc[0] in log
+    y_log = table["y_parameter"].iloc[0] in log
+    x = np.log10(table["x"].to_numpy(float)) if x_log else table["x"].to_numpy(float)
+    y = np.log10(table["y"].to_numpy(float)) if y_log else table["y"].to_numpy(float)
+    span_x = (np.ptp(x) or 1.0) * SPREAD
+    span_y = (np.ptp(y) or 1.0) * SPREAD
+    dx, dy = np.zeros(len(table)), np.zeros(len(table))
+    for rows in pd.DataFrame({"x": x, "y": y}).groupby(["x", "y"], sort=False).indices.values():
+        m = len(rows)
+        if m > 1:
+            k = np.arange(m)
+            r = np.sqrt((k + 0.5) / m)
+            dx[rows] = span_x * r * np.cos(k * GOLDEN_ANGLE)
+            dy[rows] = span_y * r * np.sin(k * GOLDEN_ANGLE)
+    out["x_drawn"] = 10 ** (x + dx) if x_log else x + dx
+    out["y_drawn"] = 10 ** (y + dy) if y_log else y + dy
+    return out
 
 
 def plot_indices(indices: pd.DataFrame, metric: str) -> Figure:
