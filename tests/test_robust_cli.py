@@ -207,3 +207,15 @@ def test_an_uncertainty_a_variant_cannot_take_is_refused_before_the_work(tmp_pat
     assert ("variant 'lottery' cannot take the uncertainties' values (sample 0): "
             "campaigns[0].strategy.threshold: unknown key 'threshold'") in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_notebook_study_saves_the_folder_the_command_writes(serial, scenario, tmp_path):
+    from simulator import load_scenario, robust
+    from simulator.api import Results
+
+    result = robust(load_scenario(scenario), samples=2, replicates=2)
+    folder = result.save(tmp_path)
+    assert table_bytes(folder) == table_bytes(serial[1])
+    again = Results.open(folder)
+    assert again.kind == "robust" and again.settings["method"] == "morris"
+    assert again.robust.shares.equals(result.robust.shares.astype(again.robust.shares.dtypes))
