@@ -141,9 +141,9 @@ def rng() -> np.random.Generator:
 
 
 # The documentation's examples run as tests (``--doctest-glob="*.md"``). The pages whose examples
-# run whole experiments (compare, save, report: 7–12 s each) are marked slow: the README's test
+# run whole experiments (compare, save, report, robustness studies: 7–15 s each) are marked slow: the README's test
 # command runs them, the quick subset ``pytest -m "not slow"`` leaves them out.
-SLOW_PAGES = {"api.md", "first-run.md", "results.md"}
+SLOW_PAGES = {"api.md", "first-run.md", "results.md", "robust.md", "cli.md"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
