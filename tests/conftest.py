@@ -140,9 +140,10 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(20120101)
 
 
-# The documentation's examples run as tests (``--doctest-glob="*.md"``). The pages whose examples
-# run whole experiments (compare, save, report, robustness studies: 7–15 s each) are marked slow: the README's test
-# command runs them, the quick subset ``pytest -m "not slow"`` leaves them out.
+# The documentation's examples run as tests (``--doctest-glob="*.md"``). The pages whose
+# examples run whole experiments (compare, save, report, robustness studies: 7–15 s each) are
+# marked slow: the README's test command runs them, the quick subset ``pytest -m "not slow"``
+# leaves them out.
 SLOW_PAGES = {"api.md", "first-run.md", "results.md", "robust.md", "cli.md"}
 
 

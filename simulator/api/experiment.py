@@ -144,9 +144,10 @@ def robust_design(scenario: Scenario, method: str | None = None, samples: int | 
 
     first = design_points(design)[:1]
     tasks = plan(robust_scenario(scenario), 1, names, points=first)
-    for (variant, _), prepared in task_scenarios(robust_scenario(scenario), tasks).items():
+    for (variant, _), prepared in task_scenarios(robust_scenario(scenario), tasks,
+                                                 variant_wins=True).items():
         if isinstance(prepared, str):
-            problem = re.sub(r"^[\w.]*Error: (<[^>]*>: )?", "", prepared.strip().splitlines()[-1])
+            problem = re.sub(r"^([\w.]*Error: )?(<[^>]*>: )?", "", prepared.strip().splitlines()[-1])
             raise ExperimentError(f"variant {variant!r} cannot take the uncertainties' values "
                                   f"(sample 0): {problem}")
     return design
@@ -368,7 +369,7 @@ class Experiment:
                                 replicates=self.replicates, variants=list(self.variants) or None,
                                 executor=self.executor, workers=self.workers,
                                 scheduler=self.scheduler, store=store, progress=progress,
-                                points=points)
+                                points=points, variant_wins=self.design is not None)
         results = Results.of(result, self.kind, self.scenario)
         if self.design is not None:
             from simulator.experiment.robust.study import analyse

@@ -40,7 +40,7 @@ def robust(scenario: Scenario, method: str = "morris", samples: int | None = Non
     names = variants or list(scenario.variants)
     result = run_experiment(robust_scenario(scenario), points=design_points(design),
                             replicates=replicates, variants=names, executor=executor,
-                            workers=workers, scheduler=scheduler, progress=progress)
+                            workers=workers, scheduler=scheduler, progress=progress, variant_wins=True)
     results = Results.of(result, "robust", scenario, started=started, settings={
         **settings_of(replicates, names, executor, workers, scheduler, len(result.failures)),
         **robust_settings(design)})
@@ -59,7 +59,7 @@ def time_one_run(scenario: Scenario, point: dict[str, Any] | None = None) -> flo
     first = next(iter(scenario.variants), None)
     sc = robust_scenario(scenario)
     task = plan(sc, 1, [first] if first else None, points=[point] if point else None)[0]
-    prepared = task_scenarios(sc, [task])[(task.variant, task.point)]
+    prepared = task_scenarios(sc, [task], variant_wins=True)[(task.variant, task.point)]
     if isinstance(prepared, str):  # the checks before the work refuse this: time the base
         prepared, task = sc, plan(sc, 1, [first] if first else None)[0]
     began = time.perf_counter()

@@ -179,19 +179,30 @@ def plan(scenario: Scenario, replicates: int | None = None, variants: list[str] 
     return tasks
 
 
-def task_document(document: dict[str, Any], task: Task, variants: dict[str, dict[str, Any]]) -> dict:
-    """The scenario document a task runs: the variant's changes, then the sweep point's."""
-    doc = variant_document(document, variants.get(task.variant, {}))
+def task_document(document: dict[str, Any], task: Task, variants: dict[str, dict[str, Any]],
+                  variant_wins: bool = False) -> dict:
+    """The scenario document a task runs: the variant's changes, then the sweep point's.
+
+    With ``variant_wins`` (a robustness study's samples) a point's value is skipped where the
+    variant sets that field, or a field containing or inside it: the variant's setting is what
+    the study compares, the sample what is not known about everything else."""
+    changes = variants.get(task.variant, {})
+    doc = variant_document(document, changes)
+    fixed = [parse_field_path(k) for k in changes] if variant_wins else []
     for key, value in task.params:
-        apply_override(doc, parse_field_path(key), value)
+        path = parse_field_path(key)
+        if any(path[:len(f)] == f or f[:len(path)] == path for f in fixed):
+            continue
+        apply_override(doc, path, value)
     return doc
 
 
-def task_scenarios(scenario: Scenario, tasks: list[Task]) -> dict[tuple[str, int | None], Scenario | str]:
+def task_scenarios(scenario: Scenario, tasks: list[Task],
+                   variant_wins: bool = False) -> dict[tuple[str, int | None], Scenario | str]:
     """The validated scenario of each (variant, sweep point) the tasks run, made once here
     rather than in every task: the variant's changes, then the point's, validated. A
     combination that does not validate maps to its traceback, which its tasks report as their
-    failure (as a run that fails does)."""
+    failure (as a run that fails does). ``variant_wins``: see :func:`task_document`."""
     document = scenario.to_document()
     variants = document.get("variants") or {}
     out: dict[tuple[str, int | None], Scenario | str] = {}
@@ -200,7 +211,7 @@ def task_scenarios(scenario: Scenario, tasks: list[Task]) -> dict[tuple[str, int
         if key in out:
             continue
         try:
-            out[key] = validate_document(task_document(document, task, variants),
+            out[key] = validate_document(task_document(document, task, variants, variant_wins),
                                          file=f"<{task.key}>", check_variants=False)
         except Exception:
             out[key] = traceback.format_exc()

@@ -50,11 +50,13 @@ def run_experiment(scenario: Scenario, *, sweep: bool = False, replicates: int |
                    store: Any = None, progress: Progress | None = None,
                    replicate_ids: list[int] | None = None,
                    base_label: str = BASE_VARIANT,
-                   points: list[dict[str, Any]] | None = None) -> ExperimentResult:
+                   points: list[dict[str, Any]] | None = None,
+                   variant_wins: bool = False) -> ExperimentResult:
     """Run every (point ×) variant × replicate of ``scenario`` and return the tidy tables.
 
     ``points`` (``{field.path: value}`` each) are run like sweep points, in place of the
-    sweep's (``perksim robust`` runs its samples of the uncertainties this way). Tasks already
+    sweep's (``perksim robust`` runs its samples of the uncertainties this way, with
+    ``variant_wins``: a variant's own setting of a field beats the sample's). Tasks already
     finished in ``store`` (a resumed experiment) are not run again.
     """
     tasks = plan(scenario, replicates, variants, sweep, replicate_ids, base_label, points)
@@ -71,7 +73,7 @@ def run_experiment(scenario: Scenario, *, sweep: bool = False, replicates: int |
         if progress is not None:
             progress(counts["done"], counts["failed"], len(tasks))
 
-    scenarios = task_scenarios(scenario, todo)
+    scenarios = task_scenarios(scenario, todo, variant_wins)
     payloads = []
     for t in todo:
         prepared = scenarios[(t.variant, t.point)]

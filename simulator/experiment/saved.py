@@ -112,7 +112,9 @@ class SavedFolder:
             task = Task(0, variant or "", 0, 0 if params else None, params)
             try:
                 changes = document.get("variants") or {}
-                self._scenarios[key] = validate_document(task_document(document, task, changes),
+                robust = self.manifest().get("kind") == "robust"  # its variants beat samples
+                self._scenarios[key] = validate_document(task_document(document, task, changes,
+                                                                       robust),
                                                          file=file, check_variants=False)
             except (ScenarioError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
                 raise ResultsFolderError(f"{where} (variant {variant!r}) is not a valid scenario; "
