@@ -248,10 +248,11 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
     try:
         if resume is not None:
             if (scenario is not None or overrides or seed is not None or steps is not None
-                    or method is not None or samples is not None):
+                    or method is not None or samples is not None or replicates is not None
+                    or variants):
                 _bad_input("--resume continues an experiment exactly as it was started: "
-                           "give no SCENARIO, --set, --seed, --steps, --method or --samples "
-                           "with it")
+                           "give no SCENARIO, --set, --seed, --steps, --replicates, --variant, "
+                           "--method or --samples with it")
             experiment = Experiment.resume(resume, kind, executor=executor, workers=workers,
                                            scheduler=scheduler, command=command,
                                            report=with_report)

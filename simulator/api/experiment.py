@@ -182,7 +182,7 @@ def check(scenario: Scenario, kind: str, variants: Sequence[str], source: str | 
     if kind == "robust":
         if not scenario.uncertainties:
             raise ExperimentError(f"{source} has no uncertainties: section (see "
-                                  "docs/reference/scenario.md#uncertainties)")
+                                  "docs/reference/scenario.md#uncertainties-what-is-not-known)")
         design = robust_design(scenario, method, samples, variants)
         names = list(variants) or list(scenario.variants)
         return design.evaluations * len(names) * (replicates or ROBUST_REPLICATES)
@@ -372,10 +372,11 @@ class Experiment:
                                 points=points, variant_wins=self.design is not None)
         results = Results.of(result, self.kind, self.scenario)
         if self.design is not None:
-            from simulator.experiment.robust.study import analyse
+            from simulator.experiment.robust.study import analyse, judged_metrics
 
             names = list(self.variants) or list(self.scenario.variants)
-            results.robust = analyse(result.summary, self.design, reference=names[0])
+            results.robust = analyse(result.summary, self.design, reference=names[0],
+                                     metrics=judged_metrics(self.scenario))
         return self.finish(results, notify)
 
     def finish(self, results: Results, notify: Notify | None = None) -> Results:

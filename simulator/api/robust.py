@@ -17,7 +17,7 @@ from simulator.api.experiment import (
 from simulator.api.results import Results
 from simulator.experiment.plan import plan, run_task, task_scenarios
 from simulator.experiment.results import utc_now
-from simulator.experiment.robust.study import analyse, design_points
+from simulator.experiment.robust.study import analyse, design_points, judged_metrics
 from simulator.experiment.runner import Progress, run_experiment
 from simulator.scenario.schema import Scenario
 
@@ -44,7 +44,8 @@ def robust(scenario: Scenario, method: str = "morris", samples: int | None = Non
     results = Results.of(result, "robust", scenario, started=started, settings={
         **settings_of(replicates, names, executor, workers, scheduler, len(result.failures)),
         **robust_settings(design)})
-    results.robust = analyse(result.summary, design, reference=names[0])
+    results.robust = analyse(result.summary, design, reference=names[0],
+                             metrics=judged_metrics(scenario))
     return results
 
 

@@ -30,7 +30,7 @@ from simulator.scenario.schema import Scenario
 
 FLOAT_FORMAT = "%.10g"  # fixed formatting so identical runs give byte-identical tables
 PACKAGES = ["perksim", "mesa", "numpy", "scipy", "networkx", "pandas", "pydantic", "pyyaml",
-            "click", "matplotlib"]
+            "click", "matplotlib", "SALib", "scikit-learn"]
 
 
 

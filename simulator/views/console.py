@@ -143,7 +143,7 @@ VERDICT_SHORT = {"better": "better", "worse": "worse", "indistinguishable": "sam
 def format_robust(tables: Any, metrics: list[str] = KEY_METRICS) -> str:
     """A robustness study in the terminal: per brand, metric (rows) and variant (columns), the
     share of the sampled assumptions in which the variant is better than the reference beyond
-    noise, worse, or the same (``R`` marks a share of at least the robust share); then the
+    noise, worse, or the same (``R`` marks better or worse in at least the robust share); then the
     assumption that moves each difference most (rank 1 of the indices)."""
     from simulator.experiment.robust.verdicts import ROBUST_SHARE
 
@@ -161,7 +161,8 @@ def format_robust(tables: Any, metrics: list[str] = KEY_METRICS) -> str:
                 for verdict in ("better", "worse", "indistinguishable"):
                     if verdict in own.index and own.loc[verdict, "count"] > 0:
                         share = float(own.loc[verdict, "share"])
-                        mark = " R" if share >= ROBUST_SHARE else ""
+                        mark = (" R" if share >= ROBUST_SHARE and verdict != "indistinguishable"
+                                else "")
                         words.append(f"{VERDICT_SHORT[verdict]} {100 * share:.0f}%{mark}")
                 col.append(" · ".join(words) or "n/a")
             cells[f"{variant} vs {reference}"] = col
@@ -172,12 +173,13 @@ def format_robust(tables: Any, metrics: list[str] = KEY_METRICS) -> str:
             top = tables.indices[(tables.indices["brand"].astype(str) == str(brand))
                                  & (tables.indices["rank"] == 1)
                                  & tables.indices["metric"].isin(shown)]
-            top = top.drop_duplicates(["variant", "metric"])
+            top = top[top["value"].notna()].drop_duplicates(["variant", "metric"])
             if len(top):
                 lines.append("what moves each difference most:")
                 lines += [f"  {r.variant} − {r.reference}, {r.metric}: {r.parameter}"
                           for r in top.itertuples(index=False)]
         blocks.append("\n".join(lines))
-    note = (f"(R: robust, in at least {100 * ROBUST_SHARE:.0f}% of the samples; the flip "
-            "conditions are in robust_flips.csv and the report)")
+    note = (f"(R: a robust verdict, better or worse in at least {100 * ROBUST_SHARE:.0f}% of the "
+            "samples; 'same' is no verdict: a difference smaller than the noise would not show. "
+            "The flip conditions are in robust_flips.csv and the report)")
     return "\n\n".join(blocks) + "\n" + note

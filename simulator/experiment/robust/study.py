@@ -45,7 +45,7 @@ def problem_of(scenario: Scenario) -> Problem:
     if it declares none)."""
     if not scenario.uncertainties:
         raise ValueError(f"scenario {scenario.name!r} has no uncertainties: section (see "
-                         "docs/reference/scenario.md#uncertainties)")
+                         "docs/reference/scenario.md#uncertainties-what-is-not-known)")
     params = []
     for path, u in scenario.uncertainties.items():
         if u.kind == "values":
@@ -104,6 +104,15 @@ class RobustTables:
     indices: pd.DataFrame | None
     flips: Flips
     maps: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def judged_metrics(scenario: Scenario) -> list[str]:
+    """The metrics a study judges: the scenario's own ``metrics:``, then the catalogue's
+    headline ones — each with a better direction (a metric with none has no winner)."""
+    from simulator.model.metrics import BY_NAME
+
+    wanted = dict.fromkeys([*scenario.metrics, *HEADLINE])
+    return [m for m in wanted if m in BY_NAME and BY_NAME[m].better != 0]
 
 
 def analyse(summary: pd.DataFrame, design: Design, reference: str,
