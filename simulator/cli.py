@@ -369,7 +369,7 @@ def _budget(experiment: Experiment) -> None:
     runs = design.evaluations * variants * experiment.replicates
     left = runs - experiment.saved_runs()
     parallel = 1 if experiment.executor == "serial" else (experiment.workers or available_cores())
-    running, analysis = estimate_seconds(sc, design, left, parallel)
+    running, analysis, one = estimate_seconds(sc, design, left, parallel)
     where = ("on this machine" if experiment.scheduler is None else
              f"if the cluster has {parallel} workers like this machine's cores")
     click.echo(f"robust {sc.name}: {design.evaluations} samples of {design.problem.dimension} "
@@ -378,7 +378,7 @@ def _budget(experiment: Experiment) -> None:
                + (f", {left:,} left" if left != runs else ""), err=True)
     click.echo(f"estimate: about {_duration(running)} of runs with {parallel} worker"
                f"{'s' if parallel != 1 else ''} {where} (one run took "
-               f"{_duration(running * parallel / max(left, 1))}), then about "
+               f"{_duration(one)}), then about "
                f"{_duration(analysis)} of analysis; --samples and --replicates trade precision "
                "for time", err=True)
 
