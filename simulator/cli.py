@@ -185,15 +185,21 @@ def _write_failed(exc: OSError, where: Path, then: str) -> None:
               help="Run replicate R alone (reproduces replicate R of compare/sweep exactly).")
 @click.option("--report", "with_report", is_flag=True,
               help="Also write the teaching report (report.html, report.md).")
+@click.option("--profile", is_flag=True,
+              help="Time each phase of one run (replicate 0, or --replicate R) and print the "
+                   "table; writes no results folder.")
 @_common
 def run(scenario: Path, variant: str | None, replicates: int, replicate: int | None,
-        with_report: bool, seed: int | None, steps: int | None, overrides: tuple[str, ...],
-        out: Path) -> None:
+        with_report: bool, profile: bool, seed: int | None, steps: int | None,
+        overrides: tuple[str, ...], out: Path) -> None:
     """Run SCENARIO and write a results folder.
 
     SCENARIO is a scenario file, or the name of a bundled one (see `perksim list`).
     """
     sc = _load(scenario, _overrides(overrides, seed, steps), variant)
+    if profile:
+        _profile(sc, replicate or 0)
+        return
     ids = [replicate] if replicate is not None else None
     _memory(sc, runs=1 if ids else replicates, replicates=1 if ids else replicates,
             options="" if ids or replicates == 1 else f"--replicates {replicates}")
@@ -230,6 +236,22 @@ def run(scenario: Path, variant: str | None, replicates: int, replicate: int | N
         _write_report(folder)
     if len(results.failures):
         sys.exit(1)
+
+
+def _profile(sc: Scenario, replicate: int) -> None:
+    """``perksim run --profile``: one run with every phase timed, as a table."""
+    from simulator.experiment.plan import replicate_seed
+    from simulator.model.profile import profile_run
+    from simulator.views.console import format_profile
+
+    _memory(sc, runs=1, replicates=1)
+    try:
+        model, timings = profile_run(sc, rng=replicate_seed(sc.seed, replicate))
+    except EdgeListError as exc:
+        _bad_input(str(exc))
+    click.echo(f"{sc.name}: {model.n:,} users, {model.graph.description}, {sc.steps} steps, "
+               f"seed {sc.seed}, replicate {replicate}")
+    click.echo(format_profile(timings.table(), timings.users, timings.steps))
 
 
 def _report_failures(result: ExperimentResult) -> None:

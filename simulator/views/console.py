@@ -183,3 +183,21 @@ def format_robust(tables: Any, metrics: list[str] = KEY_METRICS) -> str:
             "samples; 'same' is no verdict: a difference smaller than the noise would not show. "
             "The flip conditions are in robust_flips.csv and the report)")
     return "\n\n".join(blocks) + "\n" + note
+
+
+def format_profile(table: pd.DataFrame, users: int, steps: int) -> str:
+    """``perksim run --profile``: seconds, share of the run and (step phases) microseconds per
+    user-step of each phase, then the totals."""
+    lines = [f"{'phase':<24} {'seconds':>9} {'share':>7} {'µs/user-step':>13}  covers"]
+    for part, rows in table.groupby("part", sort=False):
+        lines.append(f"{'building' if part == 'build' else 'stepping'}:")
+        for r in rows.itertuples(index=False):
+            per = "" if r.us_per_user_step != r.us_per_user_step else f"{r.us_per_user_step:.3f}"
+            lines.append(f"  {r.phase:<22} {r.seconds:>9.3f} {100 * r.share:>6.1f}% {per:>13}  "
+                         f"{r.covers}")
+    build = float(table.loc[table["part"] == "build", "seconds"].sum())
+    step = float(table.loc[table["part"] == "step", "seconds"].sum())
+    per = 1e6 * step / (users * steps) if users and steps else float("nan")
+    lines.append(f"total {build + step:.3f} s: building {build:.3f} s, stepping {step:.3f} s "
+                 f"({users:,} users × {steps} steps: {per:.3f} µs per user-step)")
+    return "\n".join(lines)
