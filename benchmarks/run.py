@@ -12,8 +12,9 @@ machine baseline measured in the same run: a plain numpy pass over the same user
 per step). The stepping time divided by the baseline is comparable across machines.
 
 For the largest size a second, instrumented run splits the stepping time into the model's
-phases (and the construction into its parts) by wrapping the model's methods at run time;
-the package itself is not modified.
+phases (and the construction into its parts) by wrapping the model's methods at run time
+(``simulator.model.profile``, what ``perksim run --profile`` prints); the package itself is
+not modified.
 
 Usage::
 
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import gc
 import json
 import os
@@ -35,7 +35,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,11 +46,10 @@ import scipy
 import scipy.sparse as sp
 
 import simulator
-import simulator.model.campaign
 import simulator.model.dynamics
-import simulator.model.metrics
 from simulator import PerkCampaignModel, replicate_seed
 from simulator.model.graphs import from_edges, generate
+from simulator.model.profile import OTHER, profile_run
 from simulator.scenario.loader import validate_document
 from simulator.scenario.schema import Scenario
 
@@ -65,23 +63,6 @@ TARGET_END_TO_END = 15.0  # seconds for TARGET_SIZE users x TARGET_STEPS steps, 
 
 BASELINE_REPEAT = 5  # the baseline is cheap: take the best of this many passes
 
-STEP_PHASES = [
-    # (label, what is wrapped)
-    ("posting+engagement", "PerkCampaignModel._post_and_engage"),
-    ("score", "PerkCampaignModel._current_score"),
-    ("allocation", "Brand.allocate"),
-    ("mentions", "PerkCampaignModel._mentions"),
-    ("exposure", "PerkCampaignModel._expose_and_persuade"),
-    ("pout", "PerkCampaignModel._pout"),
-    ("gaming", "PerkCampaignModel._adapt"),
-    ("collection", "metrics.brand_metrics + DataCollector.add_table_row"),
-]
-BUILD_PHASES = [
-    ("graph", "graphs.generate"),
-    ("population", "population.build_population"),
-    ("audience overlap", "dynamics.follower_overlap"),
-    ("score warm-up", "PerkCampaignModel._warm_up"),
-]
 
 
 # --- the benchmark scenario ---------------------------------------------------------------------
@@ -123,45 +104,6 @@ def peak_rss_mb() -> float:
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-@contextlib.contextmanager
-def patched(obj: Any, name: str, value: Any) -> Iterator[None]:
-    """Temporarily set ``obj.name = value`` (an instance, class or module attribute)."""
-    own = vars(obj)
-    had = name in own
-    old = own.get(name)
-    setattr(obj, name, value)
-    try:
-        yield
-    finally:
-        if had:
-            setattr(obj, name, old)
-        else:
-            delattr(obj, name)
-
-
-class PhaseTimer:
-    """Accumulates wall time per phase label from wrapped callables."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self.calls: dict[str, int] = {}
-
-    def wrap(self, label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-        self.seconds.setdefault(label, 0.0)
-        self.calls.setdefault(label, 0)
-
-        @functools.wraps(fn)
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.seconds[label] += time.perf_counter() - t0
-                self.calls[label] += 1
-
-        return timed
 
 
 def machine_info() -> dict[str, Any]:
@@ -284,55 +226,26 @@ def bench_size(size: int, steps: int, repeat: int, seed: int) -> dict[str, Any]:
 
 
 def profile(size: int, steps: int, seed: int) -> dict[str, Any]:
-    """One instrumented run: construction and stepping split into phases."""
+    """One instrumented run (simulator.model.profile, as ``perksim run --profile``):
+    construction and stepping split into phases."""
     sc = validate_document(scenario_document(size, steps, seed), file="<benchmark>")
-    build = PhaseTimer()
     gc.collect()
-    with contextlib.ExitStack() as stack:
-        enter = stack.enter_context
-        enter(patched(simulator.model.campaign, "generate",
-                      build.wrap("graph", simulator.model.campaign.generate)))
-        enter(patched(simulator.model.campaign, "build_population",
-                      build.wrap("population", simulator.model.campaign.build_population)))
-        enter(patched(simulator.model.dynamics, "follower_overlap",
-                      build.wrap("audience overlap", simulator.model.dynamics.follower_overlap)))
-        enter(patched(PerkCampaignModel, "_warm_up",
-                      build.wrap("score warm-up", PerkCampaignModel._warm_up)))
-        t0 = time.perf_counter()
-        model = PerkCampaignModel(sc, rng=seed)
-        build_total = time.perf_counter() - t0
+    _, timings = profile_run(sc, rng=seed)
+    table = timings.table()
 
-    run = PhaseTimer()
-    with contextlib.ExitStack() as stack:
-        enter = stack.enter_context
-        for label, attr in (("posting+engagement", "_post_and_engage"), ("score", "_current_score"),
-                            ("mentions", "_mentions"), ("exposure", "_expose_and_persuade"),
-                            ("pout", "_pout"), ("gaming", "_adapt")):
-            enter(patched(model, attr, run.wrap(label, getattr(model, attr))))
-        for brand in model.brands:
-            enter(patched(brand, "allocate", run.wrap("allocation", brand.allocate)))
-        enter(patched(simulator.model.metrics, "brand_metrics",
-                      run.wrap("collection", simulator.model.metrics.brand_metrics)))
-        dc = model.datacollector
-        enter(patched(dc, "add_table_row", run.wrap("collection", dc.add_table_row)))
-        t0 = time.perf_counter()
-        model.run()
-        run_total = time.perf_counter() - t0
-
-    def table(timer: PhaseTimer, order: list[tuple[str, str]], total: float) -> list[dict[str, Any]]:
-        rows = [{"phase": label, "wraps": wraps, "seconds": timer.seconds.get(label, 0.0),
-                 "calls": timer.calls.get(label, 0)} for label, wraps in order]
-        rows.append({"phase": "other", "wraps": "everything not listed above",
-                     "seconds": total - sum(r["seconds"] for r in rows), "calls": None})
-        return rows
+    def rows(part: str) -> list[dict[str, Any]]:
+        own = table[table["part"] == part]
+        return [{"phase": r.phase, "wraps": r.covers, "seconds": float(r.seconds),
+                 "calls": None if r.phase in OTHER else int(r.calls)}
+                for r in own.itertuples(index=False)]
 
     return {
         "size": size,
         "steps": steps,
-        "build_total_s": build_total,
-        "build": table(build, BUILD_PHASES, build_total),
-        "steps_total_s": run_total,
-        "step_phases": table(run, STEP_PHASES, run_total),
+        "build_total_s": timings.total("build"),
+        "build": rows("build"),
+        "steps_total_s": timings.total("step"),
+        "step_phases": rows("step"),
     }
 
 
@@ -493,7 +406,7 @@ def report(results: dict[str, Any]) -> str:
         parts += ["", f"Per-phase profile of the steps ({p['size']:,} users x {p['steps']} steps, "
                       f"one instrumented run, total {p['steps_total_s']:.2f} s)"]
         rows = []
-        ranked = sorted((r for r in p["step_phases"] if r["phase"] != "other"),
+        ranked = sorted((r for r in p["step_phases"] if r["phase"] not in OTHER),
                         key=lambda r: -r["seconds"])
         rank = {r["phase"]: i + 1 for i, r in enumerate(ranked)}
         for r in p["step_phases"]:

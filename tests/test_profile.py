@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from simulator import scenario_from_text
 from simulator.cli import cli
 from simulator.experiment.plan import replicate_seed, run_once
-from simulator.model import campaign, metrics
+from simulator.model import campaign, dynamics, metrics
 from simulator.model.campaign import PerkCampaignModel
 from simulator.model.profile import BUILD_PHASES, STEP_PHASES, profile_run
 
@@ -29,7 +29,7 @@ processes: {gaming: true}
 def test_a_profiled_run_is_the_same_run_and_every_phase_is_counted():
     sc = scenario_from_text(SMALL)
     originals = (campaign.generate, campaign.build_population, PerkCampaignModel._warm_up,
-                 metrics.brand_metrics)
+                 metrics.brand_metrics, dynamics.follower_overlap)
     model, profile = profile_run(sc, rng=replicate_seed(sc.seed, 1))
     plain = run_once(sc, replicate=1)
     pd.testing.assert_frame_equal(model.steps_frame(), plain.steps)
@@ -37,17 +37,22 @@ def test_a_profiled_run_is_the_same_run_and_every_phase_is_counted():
     assert list(table["phase"]) == [*BUILD_PHASES, *STEP_PHASES]
     assert abs(table["share"].sum() - 1) < 1e-9 and (table["seconds"] >= 0).all()
     timed = table.set_index("phase")["seconds"]
-    for phase in ("graph", "population", "warm-up", "posting and engagement", "score map",
+    for phase in ("graph", "population", "audience overlap", "warm-up",
+                  "posting and engagement", "score map",
                   "allocation", "mentions", "exposure and adoption", "pout", "gaming",
                   "collection"):
         assert timed[phase] > 0, phase  # each wrapped function was called and timed
+    calls = table.set_index("phase")["calls"]
+    assert calls["posting and engagement"] == 15 and calls["graph"] == 1
+    assert calls["collection"] == 2 * 15  # the metrics and their table row, once a step each
     steps = table[table["part"] == "step"]
     expected = 1e6 * steps["seconds"] / (300 * 15)
     assert ((steps["us_per_user_step"] - expected).abs() < 1e-9).all()
     # nothing stays wrapped: the module functions and the instance's methods are the originals
     assert (campaign.generate, campaign.build_population, PerkCampaignModel._warm_up,
-            metrics.brand_metrics) == originals
+            metrics.brand_metrics, dynamics.follower_overlap) == originals
     assert "_post_and_engage" not in model.__dict__ and "allocate" not in model.brands[0].__dict__
+    assert "add_table_row" not in model.datacollector.__dict__
 
 
 def test_perksim_run_profile_prints_the_table_and_writes_nothing(tmp_path):
