@@ -22,26 +22,11 @@ from click.testing import CliRunner
 from simulator.cli import cli
 from simulator.experiment import folders as folder_life
 from simulator.experiment.robust.files import FILES
+from tests.test_robust import TINY  # the tiny two-variant scenario with three uncertainties
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
-TINY = """\
-name: tiny_robust
-seed: 5
-steps: 12
-population: {size: 150}
-campaigns:
-  - {brand: courtside, topic: sports, region: los_angeles, perks: 10, start: 2,
-     strategy: {kind: score_threshold, threshold: 50}}
-variants:
-  threshold: {}
-  lottery: {campaigns.0.strategy: {kind: lottery}}
-uncertainties:
-  behaviour.pout_threshold: {uniform: [0.2, 0.5]}
-  behaviour.brand_talk: {log_uniform: [0.002, 0.05]}
-  score.window: {uniform: [7, 30]}
-"""
 SMALL = ("--samples", "2", "--replicates", "2")
 TABLES = [*(f"{name}.csv" for name in FILES), "summary.csv", "comparison.csv"]
 

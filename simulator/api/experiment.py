@@ -41,7 +41,6 @@ from simulator.experiment.results import (
     manifest,
     read_manifest,
     utc_now,
-    write_experiment,
     write_json,
     write_yaml,
 )
@@ -119,12 +118,16 @@ ROBUST_REPLICATES = 5
 
 
 def robust_design(scenario: Scenario, method: str | None = None, samples: int | None = None,
-                  variants: Sequence[str] = ()) -> Any:
+                  variants: Sequence[str] = (), source: str | Path | None = None) -> Any:
     """The samples a robustness study of ``scenario`` runs at (a
     :class:`~simulator.experiment.robust.design.Design`); :class:`ExperimentError` if it cannot
-    run (no ``uncertainties:``, fewer than two variants, an unknown variant or method, a Sobol'
-    size that is not a power of two)."""
+    run (no ``uncertainties:`` — named by ``source``, the file, if given —, fewer than two
+    variants, an unknown variant or method, a Sobol' size that is not a power of two)."""
     from simulator.experiment.robust.study import DEFAULT_METHOD, design_of
+
+    if not scenario.uncertainties and source is not None:
+        raise ExperimentError(f"{source} has no uncertainties: section (see "
+                              "docs/reference/scenario.md#uncertainties-what-is-not-known)")
 
     names = list(variants) or list(scenario.variants)
     unknown = [v for v in names if v not in scenario.variants]
@@ -151,6 +154,23 @@ def robust_design(scenario: Scenario, method: str | None = None, samples: int | 
             raise ExperimentError(f"variant {variant!r} cannot take the uncertainties' values "
                                   f"(sample 0): {problem}")
     return design
+
+
+def robust_analysis(summary: Any, design: Any, scenario: Scenario,
+                    variants: Sequence[str] = ()) -> Any:
+    """A study's findings from its runs' summary, against the first variant (the reference),
+    on the metrics it judges (:func:`~simulator.experiment.robust.study.judged_metrics`)."""
+    from simulator.experiment.robust.study import analyse, judged_metrics
+
+    names = list(variants) or list(scenario.variants)
+    return analyse(summary, design, reference=names[0], metrics=judged_metrics(scenario))
+
+
+def robust_runs(design: Any, scenario: Scenario, variants: Sequence[str],
+                replicates: int | None) -> int:
+    """How many runs a study of ``design`` is: samples × variants × replicates."""
+    names = list(variants) or list(scenario.variants)
+    return design.evaluations * len(names) * (replicates or ROBUST_REPLICATES)
 
 
 def robust_settings(design: Any) -> dict[str, Any]:
@@ -180,12 +200,8 @@ def check(scenario: Scenario, kind: str, variants: Sequence[str], source: str | 
     cannot run (no sweep section, an unknown variant, a grid that does not expand; for
     ``robust``, see :func:`robust_design`)."""
     if kind == "robust":
-        if not scenario.uncertainties:
-            raise ExperimentError(f"{source} has no uncertainties: section (see "
-                                  "docs/reference/scenario.md#uncertainties-what-is-not-known)")
-        design = robust_design(scenario, method, samples, variants)
-        names = list(variants) or list(scenario.variants)
-        return design.evaluations * len(names) * (replicates or ROBUST_REPLICATES)
+        return robust_runs(robust_design(scenario, method, samples, variants, source), scenario,
+                           variants, replicates)
     if kind == "sweep" and scenario.sweep is None:
         raise ExperimentError(f"{source} has no sweep: section (see docs/reference/scenario.md)")
     unknown = [v for v in variants if v not in scenario.variants]
@@ -221,10 +237,9 @@ class Experiment:
     def __init__(self, kind: str, scenario: Scenario, work: Work, *, replicates: int,
                  variants: Sequence[str], executor: str, workers: int | None,
                  scheduler: str | None, source: str | None, started: str,
-                 command: Sequence[str] | None, method: str | None = None,
-                 samples: int | None = None):
+                 command: Sequence[str] | None, design: Any = None):
         self.kind, self.scenario, self.work = kind, scenario, work
-        self.design = robust_design(scenario, method, samples, variants) if kind == "robust" else None
+        self.design = design  # a robustness study's samples (robust_design); None otherwise
         self.replicates, self.variants = replicates, tuple(variants)
         self.executor, self.workers, self.scheduler = executor, workers, scheduler
         self.source, self.started = source, started
@@ -262,11 +277,13 @@ class Experiment:
         into it. Checks first: :class:`ExperimentError` if the experiment cannot run,
         :class:`OutputError` if ``out`` is not writable or lacks room. ``tasks``, the run count,
         skips the checks when the caller has made them (:func:`check`)."""
+        design = None
         if kind == "robust":
             replicates = replicates or ROBUST_REPLICATES
-        if tasks is None:  # the command line has checked already and knows the count
-            tasks = check(scenario, kind, variants, source or scenario.name, replicates, method,
-                          samples)
+            design = robust_design(scenario, method, samples, variants, source or scenario.name)
+            tasks = tasks or robust_runs(design, scenario, variants, replicates)
+        elif tasks is None:  # the command line has checked already and knows the count
+            tasks = check(scenario, kind, variants, source or scenario.name, replicates)
         n_variants = len(variants) or max(1, len(scenario.variants))
         base, notes = output_folder(out, scenario, tasks, n_variants, experiment=True,
                                     report=report)
@@ -287,7 +304,7 @@ class Experiment:
         return cls(kind, scenario, work, replicates=replicates or scenario.replicates,
                    variants=variants, executor=executor, workers=workers, scheduler=scheduler,
                    source=str(source) if source is not None else None,
-                   started=begun.isoformat(), command=command, method=method, samples=samples)
+                   started=begun.isoformat(), command=command, design=design)
 
     @classmethod
     def resume(cls, folder: str | Path, kind: str, *, executor: str = "local",
@@ -314,9 +331,11 @@ class Experiment:
                 raise OutputError(f"{folder} is a '{info['kind']}' experiment; "
                                   f"resume it with perksim {info['kind']}")
             replicates, variants = info["replicates"], tuple(info["variants"] or ())
-            method, samples = info.get("method"), info.get("samples")
+            design = None
             if kind == "robust":
-                tasks = check(sc, kind, variants, folder, replicates, method, samples)
+                design = robust_design(sc, info.get("method"), info.get("samples"), variants,
+                                       folder)
+                tasks = robust_runs(design, sc, variants, replicates)
             else:
                 tasks = len(plan(sc, replicates, list(variants) or None, sweep=kind == "sweep"))
             need = estimate_output_bytes(sc, tasks, len(variants) or max(1, len(sc.variants)),
@@ -330,7 +349,7 @@ class Experiment:
         work.lock.record(kind)
         return cls(kind, sc, work, replicates=replicates, variants=variants, executor=executor,
                    workers=workers, scheduler=scheduler, source=info.get("source_file"),
-                   started=info["started"], command=command, method=method, samples=samples)
+                   started=info["started"], command=command, design=design)
 
     def _manifest(self, status: str, results: Results | None = None) -> None:
         """Write ``manifest.json`` with ``status`` (``running``, then ``complete``)."""
@@ -372,20 +391,13 @@ class Experiment:
                                 points=points, variant_wins=self.design is not None)
         results = Results.of(result, self.kind, self.scenario)
         if self.design is not None:
-            from simulator.experiment.robust.study import analyse, judged_metrics
-
-            names = list(self.variants) or list(self.scenario.variants)
-            results.robust = analyse(result.summary, self.design, reference=names[0],
-                                     metrics=judged_metrics(self.scenario))
+            results.robust = robust_analysis(result.summary, self.design, self.scenario,
+                                             self.variants)
         return self.finish(results, notify)
 
     def finish(self, results: Results, notify: Notify | None = None) -> Results:
         """Write the finished experiment's files and rename its folder into place."""
-        write_experiment(self.folder, results)
-        if results.robust is not None:
-            from simulator.experiment.robust.files import write_robust
-
-            write_robust(self.folder, results.robust)
+        results.write_tables(self.folder)
         results.figures = draw(self.folder, notify)
         self._manifest("complete", results)
         partial = self.folder

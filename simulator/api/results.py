@@ -104,14 +104,19 @@ class Results(ExperimentResult):
     def write(self, folder: Path, *, figures: bool = True, command: Sequence[str] | None = None,
               notify: Notify | None = None) -> list[Path]:
         """Write the tables, the figures and the manifest into ``folder`` (which exists)."""
+        self.write_tables(folder)
+        drawn = draw(folder, notify) if figures else []
+        write_json(self.manifest_document(command), folder / "manifest.json")
+        return drawn
+
+    def write_tables(self, folder: Path) -> None:
+        """Write the tables into ``folder``: the runs' (steps, summary, comparison, …) and a
+        robustness study's (``robust_*.csv``)."""
         write_experiment(folder, self)
         if self.robust is not None:
             from simulator.experiment.robust.files import write_robust
 
             write_robust(folder, self.robust)
-        drawn = draw(folder, notify) if figures else []
-        write_json(self.manifest_document(command), folder / "manifest.json")
-        return drawn
 
     def save(self, out: str | Path = "results", *, figures: bool = True,
              command: Sequence[str] | None = None, notify: Notify | None = None) -> Path:

@@ -9,6 +9,7 @@ from typing import Any
 
 from simulator.api.experiment import (
     ROBUST_REPLICATES,
+    robust_analysis,
     robust_design,
     robust_scenario,
     robust_settings,
@@ -17,7 +18,7 @@ from simulator.api.experiment import (
 from simulator.api.results import Results
 from simulator.experiment.plan import plan, run_task, task_scenarios
 from simulator.experiment.results import utc_now
-from simulator.experiment.robust.study import analyse, design_points, judged_metrics
+from simulator.experiment.robust.study import design_points
 from simulator.experiment.runner import Progress, run_experiment
 from simulator.scenario.schema import Scenario
 
@@ -44,8 +45,7 @@ def robust(scenario: Scenario, method: str = "morris", samples: int | None = Non
     results = Results.of(result, "robust", scenario, started=started, settings={
         **settings_of(replicates, names, executor, workers, scheduler, len(result.failures)),
         **robust_settings(design)})
-    results.robust = analyse(result.summary, design, reference=names[0],
-                             metrics=judged_metrics(scenario))
+    results.robust = robust_analysis(result.summary, design, scenario, names)
     return results
 
 

@@ -193,14 +193,14 @@ def comparison_table(summary: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
     # a sweep point's number names its parameter values: pairing on it alone is the same
     # pairing, and much faster than on every parameter's column (a robustness study has dozens)
     base_keys = [*(["point"] if "point" in point_cols else point_cols), "brand", "replicate"]
-    base = summary[summary["variant"] == first].set_index(base_keys)
+    base = summary[summary["variant"] == first].set_index(base_keys)[metrics].astype(float)
     for keys, part in summary.groupby(group_cols, sort=False, dropna=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
         label = dict(zip(group_cols, keys, strict=True))
         point = label["point"] if "point" in label else None
         if label["variant"] != first:
             aligned = part.set_index(base_keys)[metrics].astype(float)
-            diffs = aligned - base[metrics].astype(float).reindex(aligned.index)
+            diffs = aligned - base.reindex(aligned.index)
         for metric in metrics:
             name = interval_label(point, label["variant"], label["brand"], metric)
             values = part[metric].to_numpy()
