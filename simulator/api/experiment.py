@@ -156,16 +156,6 @@ def robust_design(scenario: Scenario, method: str | None = None, samples: int | 
     return design
 
 
-def robust_analysis(summary: Any, design: Any, scenario: Scenario,
-                    variants: Sequence[str] = ()) -> Any:
-    """A study's findings from its runs' summary, against the first variant (the reference),
-    on the metrics it judges (:func:`~simulator.experiment.robust.study.judged_metrics`)."""
-    from simulator.experiment.robust.study import analyse, judged_metrics
-
-    names = list(variants) or list(scenario.variants)
-    return analyse(summary, design, reference=names[0], metrics=judged_metrics(scenario))
-
-
 def robust_runs(design: Any, scenario: Scenario, variants: Sequence[str],
                 replicates: int | None) -> int:
     """How many runs a study of ``design`` is: samples × variants × replicates."""
@@ -391,8 +381,10 @@ class Experiment:
                                 points=points, variant_wins=self.design is not None)
         results = Results.of(result, self.kind, self.scenario)
         if self.design is not None:
-            results.robust = robust_analysis(result.summary, self.design, self.scenario,
-                                             self.variants)
+            from simulator.experiment.robust.study import analyse_study
+
+            results.robust = analyse_study(result.summary, self.design, self.scenario,
+                                           self.variants)
         return self.finish(results, notify)
 
     def finish(self, results: Results, notify: Notify | None = None) -> Results:

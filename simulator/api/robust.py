@@ -9,7 +9,6 @@ from typing import Any
 
 from simulator.api.experiment import (
     ROBUST_REPLICATES,
-    robust_analysis,
     robust_design,
     robust_scenario,
     robust_settings,
@@ -18,7 +17,7 @@ from simulator.api.experiment import (
 from simulator.api.results import Results
 from simulator.experiment.plan import plan, run_task, task_scenarios
 from simulator.experiment.results import utc_now
-from simulator.experiment.robust.study import design_points
+from simulator.experiment.robust.study import analyse_study, design_points
 from simulator.experiment.runner import Progress, run_experiment
 from simulator.scenario.schema import Scenario
 
@@ -45,7 +44,7 @@ def robust(scenario: Scenario, method: str = "morris", samples: int | None = Non
     results = Results.of(result, "robust", scenario, started=started, settings={
         **settings_of(replicates, names, executor, workers, scheduler, len(result.failures)),
         **robust_settings(design)})
-    results.robust = robust_analysis(result.summary, design, scenario, names)
+    results.robust = analyse_study(result.summary, design, scenario, names)
     return results
 
 

@@ -9,6 +9,7 @@ interrupted study resume and every executor give identical tables.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -113,6 +114,14 @@ def judged_metrics(scenario: Scenario) -> list[str]:
 
     wanted = dict.fromkeys([*scenario.metrics, *HEADLINE])
     return [m for m in wanted if m in BY_NAME and BY_NAME[m].better != 0]
+
+
+def analyse_study(summary: pd.DataFrame, design: Design, scenario: Scenario,
+                  variants: Sequence[str] = ()) -> RobustTables:
+    """A study's findings from its runs' summary, against the first variant (the reference),
+    on the metrics it judges (:func:`judged_metrics`)."""
+    names = list(variants) or list(scenario.variants)
+    return analyse(summary, design, reference=names[0], metrics=judged_metrics(scenario))
 
 
 def analyse(summary: pd.DataFrame, design: Design, reference: str,
