@@ -22,7 +22,7 @@ from simulator.model.strategies import Strategy, register
 from simulator.scenario.loader import load_scenario, scenario_from_text
 from simulator.scenario.schema import Scenario, ScenarioError
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Experiment",

@@ -318,9 +318,12 @@ def _checked_numbers(column: pd.Series, path: Path, name: str, whole: bool) -> p
     if column.dtype == bool:
         return column
     numeric = pd.api.types.is_numeric_dtype(column)
+    if numeric and not whole:  # parsed as numbers: nothing can be wrong with them
+        return column
     values = column if numeric else pd.to_numeric(column, errors="coerce")
     v = values.to_numpy(dtype=float)
-    bad = np.isnan(v) & column.notna().to_numpy()
+    # a numeric column's NaN are its empty cells; in a text column they are what failed to parse
+    bad = np.zeros(v.shape, dtype=bool) if numeric else np.isnan(v) & column.notna().to_numpy()
     if whole:
         present = ~np.isnan(v)
         with np.errstate(invalid="ignore"):

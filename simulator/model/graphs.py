@@ -18,9 +18,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
+
+from simulator.model import generators
 
 DATASETS = {
     # name: (file in simulator/data, citation)
@@ -148,45 +149,41 @@ def from_edges(src: np.ndarray, dst: np.ndarray, n: int, directed: bool, descrip
     return Graph(mat, description)
 
 
-def _nx_edges(g: nx.Graph) -> tuple[np.ndarray, np.ndarray]:
-    arr = np.array(list(g.edges()), dtype=np.int64).reshape(-1, 2)
-    return arr[:, 0], arr[:, 1]
-
-
 def generate(spec: Any, size: int, rng: np.random.Generator) -> Graph:
-    """Generate the graph described by ``spec`` with a seed drawn from ``rng``.
+    """Generate the graph described by ``spec`` from a seed drawn from ``rng``.
 
-    networkx takes an integer seed (its own local ``random.Random``), drawn from the run's
-    generator, so graphs are reproducible and no global random state is touched.
+    The generators (:mod:`simulator.model.generators`) are vectorised numpy driven by a
+    generator seeded from the run's, so graphs are reproducible across runs and executors and
+    no global random state is touched.
     """
     seed = int(rng.integers(2**31 - 1))
+    draw = np.random.default_rng(seed)
     kind = spec.kind
     if kind == "barabasi_albert":
-        g = nx.barabasi_albert_graph(size, min(spec.m, size - 1), seed=seed)
+        src, dst = generators.preferential_attachment(size, spec.m, 0.0, draw, "star")
         desc = f"Barabási–Albert (n={size}, m={spec.m})"
     elif kind == "powerlaw_cluster":
-        g = nx.powerlaw_cluster_graph(size, min(spec.m, size - 1), spec.p, seed=seed)
+        src, dst = generators.preferential_attachment(size, spec.m, spec.p, draw, "isolated")
         desc = f"Holme–Kim power-law cluster (n={size}, m={spec.m}, p={spec.p})"
     elif kind == "watts_strogatz":
-        g = nx.watts_strogatz_graph(size, min(spec.k, size - 1), spec.p, seed=seed)
+        src, dst = generators.watts_strogatz(size, spec.k, spec.p, draw)
         desc = f"Watts–Strogatz (n={size}, k={spec.k}, p={spec.p})"
     elif kind == "erdos_renyi":
         p = min(1.0, spec.mean_degree / max(size - 1, 1))
-        g = nx.fast_gnp_random_graph(size, p, seed=seed)
+        src, dst = generators.erdos_renyi(size, p, draw)
         desc = f"Erdős–Rényi (n={size}, mean degree {spec.mean_degree})"
     elif kind == "stochastic_block":
         blocks = min(spec.blocks, size)
         sizes = [size // blocks + (1 if b < size % blocks else 0) for b in range(blocks)]
         s = sizes[0]
-        within = (1 - spec.mixing) * spec.mean_degree / max(s - 1, 1)
-        between = spec.mixing * spec.mean_degree / max(size - s, 1) if blocks > 1 else 0.0
-        probs = [[min(1.0, within if a == b else between) for b in range(blocks)]
-                 for a in range(blocks)]
-        g = nx.stochastic_block_model(sizes, probs, seed=seed, sparse=True)
+        within = min(1.0, (1 - spec.mixing) * spec.mean_degree / max(s - 1, 1))
+        between = min(1.0, spec.mixing * spec.mean_degree / max(size - s, 1)) if blocks > 1 else 0.0
+        src, dst = generators.stochastic_block(sizes, within, between, draw)
         desc = (f"stochastic block model (n={size}, {blocks} blocks, mean degree "
                 f"{spec.mean_degree}, mixing {spec.mixing})")
     elif kind == "balanced_tree":
-        g = nx.balanced_tree(spec.branching, spec.height)
+        src, dst = generators.balanced_tree(spec.branching, spec.height)
+        size = graph_size(spec, size) or size
         desc = f"balanced tree (branching {spec.branching}, height {spec.height})"
     elif kind == "edgelist":
         return read_edgelist(spec.path, directed=spec.directed)
@@ -194,8 +191,7 @@ def generate(spec: Any, size: int, rng: np.random.Generator) -> Graph:
         return load_dataset(spec.name)
     else:  # pragma: no cover - the scenario schema admits only the kinds above
         raise ValueError(f"unknown graph kind {kind!r}")
-    src, dst = _nx_edges(g)
-    return from_edges(src, dst, g.number_of_nodes(), directed=False, description=desc)
+    return from_edges(src, dst, size, directed=False, description=desc)
 
 
 def graph_size(spec: Any, size: int) -> int | None:

@@ -8,11 +8,11 @@ topics, ``T`` steps, ``W`` rows of the score window that get filled (``min(windo
 T)``) and ``S = min(F, 200,000)`` edges sampled for the assortativity measure, in bytes::
 
     graph arrays     A = 24·F + 40·n                   two sparse matrices, follower counts
-    generation       G = 455·n + 139·F                 networkx builds Python dictionaries
+    generation       G = 60·n + 59·F                   the generator's index arrays
                        = A + 105·lines                 an edge list or dataset, parsed
-    kept after it    A + 42·F  (generated) / A + 8·F  (parsed)                          = Kp
+    kept after it    A + 20·F  (generated) / A + 8·F  (parsed)                          = Kp
     population       Kp + 60·n + 8·n·K + max(38·n·K + 2·F, 2·F + S·(93 + 24·K))
-    run and output   Kp + n·(640 + 430·B + 8·K + 4·W) + 2,550·T·B + 17 MiB (+ 5 MiB up to
+    run and output   Kp + n·(640 + 430·B + 8·K + 4·W) + 2,550·T·B + 14 MiB (+ 5 MiB up to
                      3,000 users: the network picture)
 
     peak = max(generation, population, run and output)
@@ -20,9 +20,12 @@ T)``) and ``S = min(F, 200,000)`` edges sampled for the assortativity measure, i
 The constants were fitted to the peak resident memory of ``perksim run`` (minus the process's
 own after its imports, ~200 MB) for every graph kind from 2,000 to 200,000 users and from
 16,000 to 10,000,000 follow edges, 1–4 brands, 6–24 topics and score windows of 14–365 steps:
-each of those runs is within ±10%, and tests/test_memory.py checks ±25% on fresh runs. Dense
-graphs are dominated by networkx's generation (~140 bytes per follow edge); sparse ones by
-the per-user arrays and the users table.
+each of those runs is within ±10%, and tests/test_memory.py checks ±25% on fresh runs. The
+generation constants were fitted again for the vectorised generators (simulator.model.
+generators) to the peak of graph generation alone, 20,000 to 200,000 users and 160,000 to
+5,000,000 follow edges of every generated kind (each within ±12%). Dense graphs are dominated
+by generation (~60 bytes per follow edge); sparse ones by the per-user arrays and the users
+table.
 
 An experiment adds what its process keeps of the other runs and its bootstrap intervals, and
 runs in parallel worker processes each take their own memory: :func:`experiment_estimate`.
@@ -46,12 +49,12 @@ ASSORTATIVITY_SAMPLE = 200_000  # edges sampled by population.measure_assortativ
 # Measured costs, in bytes: fitted to the peak resident memory of runs of every graph kind
 # (2,000 to 200,000 users, 16,000 to 10,000,000 follow edges, 1–4 brands, 6–24 topics, score
 # windows of 14–365 steps, up to 12,000 step × brand records); tests/test_memory.py checks them.
-GEN_USER = 455  # networkx generation, per user (node and adjacency dictionaries)
-GEN_FOLLOW = 139  # networkx generation, per follow edge (adjacency entries, edge tuples)
+GEN_USER = 60  # graph generation, per user (degrees, node ids)
+GEN_FOLLOW = 59  # graph generation, per follow edge (index arrays, then the sparse matrices)
 PARSE_LINE = 105  # an edge list or dataset parsed into arrays, per line
 GRAPH_FOLLOW = 24  # the follows graph as two sparse matrices (float64 + int32), per follow edge
 GRAPH_USER = 40  # their row pointers and the follower counts, per user
-KEPT_GENERATED = 42  # what the process keeps of generating the graph (freed, not given back),
+KEPT_GENERATED = 20  # what the process keeps of generating the graph (freed, not given back),
 # per follow edge
 KEPT_PARSED = 8  # the same for a parsed edge list or dataset, per follow edge
 POP_USER = 60  # traits drawn per user
@@ -65,7 +68,7 @@ RUN_USER = 640  # model arrays, step temporaries and the users table (as text to
 RUN_BRAND = 430  # the same, per user and brand
 WINDOW = 4  # recent posts, per user and step of the score window that is filled (int32)
 STEP_ROW = 2_550  # per-step records (one per step and brand): records, frame and text
-RUN_FIXED = 17 * 2**20  # figures and text buffers
+RUN_FIXED = 14 * 2**20  # figures and text buffers (17 MiB with networkx, whose freed heap it reused)
 NETWORK_FIGURE = 5 * 2**20  # the network picture, drawn for at most NETWORK_MAX_USERS users
 
 
