@@ -12,7 +12,7 @@ T)``) and ``S = min(F, 200,000)`` edges sampled for the assortativity measure, i
                        = A + 105·lines                 an edge list or dataset, parsed
     kept after it    A + 20·F  (generated) / A + 8·F  (parsed)                          = Kp
     population       Kp + 60·n + 8·n·K + max(38·n·K + 2·F, 2·F + S·(93 + 24·K))
-    run and output   Kp + n·(640 + 430·B + 8·K + 4·W) + 2,550·T·B + 14 MiB (+ 5 MiB up to
+    run and output   Kp + n·(500 + 430·B + 8·K + 4·W) + 2,550·T·B + 14 MiB (+ 5 MiB up to
                      3,000 users: the network picture)
 
     peak = max(generation, population, run and output)
@@ -64,7 +64,7 @@ HOMOPHILY_FOLLOW = 2  # the symmetric adjacency of the homophily passes, per fol
 ASSORT_FOLLOW = 2  # the edge list of the assortativity measure, per follow edge
 ASSORT_SAMPLE = 93  # the assortativity measure, per sampled edge
 ASSORT_SAMPLE_TOPIC = 24  # the same, per sampled edge and topic
-RUN_USER = 640  # model arrays, step temporaries and the users table (as text too), per user
+RUN_USER = 500  # model arrays, step temporaries and the users table (as text too), per user
 RUN_BRAND = 430  # the same, per user and brand
 WINDOW = 4  # recent posts, per user and step of the score window that is filled (int32)
 STEP_ROW = 2_550  # per-step records (one per step and brand): records, frame and text
