@@ -30,8 +30,8 @@ campaigns:
   - {brand: courtside, topic: sports, region: los_angeles, perks: 5, start: 1,
      strategy: {kind: score_threshold, threshold: 55}}
 """
-# runs of a second or two, so some finish before the Ctrl-C
-SHORT = LONG.replace("steps: 600", "steps: 30").replace("size: 6000", "size: 1500")
+# runs of about a second, so some finish before the Ctrl-C and most do not
+SHORT = LONG.replace("steps: 600", "steps: 60").replace("size: 6000", "size: 3000")
 
 
 def children(pid: int) -> list[int]:
