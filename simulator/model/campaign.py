@@ -65,6 +65,7 @@ class Brand(mesa.Agent):
                                        self.region_index, b.region_mismatch)
         self.fans = dyn.fan_mask(self.relevance, b.fan_quantile)
         self.fanness = dyn.fanness(self.relevance, self.fans)
+        self.log_silence = dyn.talk_log_silence(self.relevance, b.brand_talk)
         self.transparency = (campaign.rule_transparency if campaign.rule_transparency is not None
                              else self.strategy.transparency)
         per_wave = np.diff(np.linspace(0, campaign.perks, campaign.waves + 1).round().astype(int))
@@ -183,6 +184,7 @@ class PerkCampaignModel(mesa.Model):
         self.reaction_factor = np.ones(self.n)
         self.quality_factor = np.ones(self.n)
         self.posts = np.zeros(self.n, dtype=np.int64)  # posts of the current step
+        self.posting = EMPTY  # the users who posted in the current step (np.flatnonzero(posts))
         self.score = np.full(self.n, scenario.score.calibration.mean)
         self.t = 0  # index of the next step to run (0-based)
 
@@ -219,13 +221,15 @@ class PerkCampaignModel(mesa.Model):
         sc = self.spec
         if sc.processes.posting:
             posts = dyn.sample_posts(self.population.post_rate * self.post_factor, self.run_rng)
+            self.posting = np.flatnonzero(posts)
             # reactions elicited by a gamer's reciprocity count like reactions to quality
             appeal = self.population.quality * self.quality_factor * self.reaction_factor
             reactions = dyn.sample_reactions(posts, self.view, appeal, self.overlap,
-                                             sc.behaviour.base_engage, self.run_rng)
+                                             sc.behaviour.base_engage, self.run_rng, self.posting)
         else:
             posts = np.zeros(self.n, dtype=np.int64)
             reactions = np.zeros(self.n, dtype=np.int64)
+            self.posting = EMPTY
         distinct = dyn.distinct_reactors(reactions, self.graph.followers_count)
         self.tracker.observe(posts, reactions, distinct)
         self.posts = posts
@@ -306,9 +310,13 @@ class PerkCampaignModel(mesa.Model):
         out["chain1"] = organic[origin == ORIGIN_CAMPAIGN]
         out["chain2"] = organic[origin == ORIGIN_CHAIN]
         talk = EMPTY
-        if b.brand_talk > 0 and self.posts.any():
-            p = dyn.talk_probability(self.posts, rel, b.brand_talk, self.pout[:, c])
-            talk = np.flatnonzero(rng.random(self.n) < p)
+        if b.brand_talk > 0 and self.posting.size:
+            # one draw per user; only those who posted can talk (the others' chance is 0)
+            u = rng.random(self.n)
+            posting = self.posting
+            p = dyn.talk_probability(self.posts[posting], rel[posting], b.brand_talk,
+                                     self.pout[posting, c], brand.log_silence[posting])
+            talk = posting[u[posting] < p]
             # one mention per author and step: a new recipient's mention is the paid one,
             # an enthusiastic adopter's the one its origin says
             talk = np.setdiff1d(talk, np.concatenate([new, organic]), assume_unique=False)
@@ -340,7 +348,9 @@ class PerkCampaignModel(mesa.Model):
             persuasion_paid *= b.disclosure_discount
             paid_positive = paid
         else:  # an undisclosed paid mention recognised as paid counts against the brand
-            recognised = rng.binomial(paid, b.recognition)
+            recognised = np.zeros_like(paid)
+            hit = np.flatnonzero(paid)  # a binomial draw of 0 trials takes nothing from rng
+            recognised[hit] = rng.binomial(paid[hit], b.recognition)
             paid_positive = paid - recognised
             negative = negative + recognised
         t = brand.totals
@@ -401,15 +411,19 @@ class PerkCampaignModel(mesa.Model):
             if not (self.watched or paid_seen.any() or displays.any() or heard.any()):
                 self._store_pout(c, parts)  # nothing seen this step: pout only decays
                 return
-            sources = np.stack([paid_seen, displays, heard], axis=1).astype(float)  # POUT_SOURCES
-            closeness = dyn.closeness(self.score, brand.cutoff, b.closeness_scale)
-            entitled = dyn.entitlement(brand.fanness, closeness, b.entitlement_fan,
+            # pout grows only where something was seen: the rest only decays
+            who = (np.arange(self.n) if self.watched else
+                   np.flatnonzero((paid_seen > 0) | (displays > 0) | heard))
+            sources = np.stack([paid_seen[who], displays[who], heard[who]],
+                               axis=1).astype(float)  # POUT_SOURCES
+            closeness = dyn.closeness(self.score[who], brand.cutoff, b.closeness_scale)
+            entitled = dyn.entitlement(brand.fanness[who], closeness, b.entitlement_fan,
                                        brand.transparency, b.transparency_relief)
             factor = 1.0 + b.exclusivity_pout * brand.campaign.exclusivity
-            inc = dyn.pout_increment(sources.sum(axis=1), self.population.pout_sensitivity,
-                                     brand.relevance, entitled, b.pout_kappa, factor)
-            inc = np.where(self.perk[:, c] > 0, 0.0, inc)
-            parts = parts + dyn.split_by_source(inc, sources)
+            inc = dyn.pout_increment(sources.sum(axis=1), self.population.pout_sensitivity[who],
+                                     brand.relevance[who], entitled, b.pout_kappa, factor)
+            inc = np.where(self.perk[who, c] > 0, 0.0, inc)
+            parts[who] = parts[who] + dyn.split_by_source(inc, sources)
             if self.watched:
                 self.note("pout", brand, {"displays_seen": displays, "heard_of_programme": heard,
                                           "visible": sources.sum(axis=1), "entitled": entitled,
@@ -418,7 +432,9 @@ class PerkCampaignModel(mesa.Model):
 
     def _store_pout(self, c: int, parts: np.ndarray) -> None:
         """Keep brand ``c``'s pout parts and their sum, at most 1 (parts scaled down together)."""
-        total = parts.sum(axis=1)
+        total = parts[:, 0].copy()  # parts.sum(axis=1), the same additions in the same order
+        for k in range(1, parts.shape[1]):
+            total += parts[:, k]
         over = total > 1.0
         if over.any():
             parts[over] /= total[over, None]

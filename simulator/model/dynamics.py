@@ -43,19 +43,31 @@ def sample_posts(rate: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def sample_reactions(posts: np.ndarray, view: np.ndarray, quality: np.ndarray,
                      overlap: np.ndarray, base_engage: float,
-                     rng: np.random.Generator) -> np.ndarray:
-    """Reactions received: Poisson with mean posts·view·base_engage·q_i·Σ_j θ_i·θ_j (§3.2)."""
-    expected = posts * view * base_engage * quality * overlap
-    return rng.poisson(expected)
+                     rng: np.random.Generator, posting: np.ndarray | None = None) -> np.ndarray:
+    """Reactions received: Poisson with mean posts·view·base_engage·q_i·Σ_j θ_i·θ_j (§3.2).
+
+    Drawn for the users who posted only: a Poisson draw with mean 0 is 0 and takes nothing
+    from the generator, so this is the same draw as over all users, and cheaper. ``posting``:
+    ``np.flatnonzero(posts)`` if already known.
+    """
+    reactions = np.zeros(posts.shape, dtype=np.int64)
+    who = np.flatnonzero(posts) if posting is None else posting
+    expected = posts[who] * view[who] * base_engage * quality[who] * overlap[who]
+    reactions[who] = rng.poisson(expected)
+    return reactions
 
 
 def distinct_reactors(reactions: np.ndarray, followers: np.ndarray) -> np.ndarray:
     """Expected number of distinct followers among ``reactions`` reactions.
 
-    Reactions spread over the audience like balls into bins: F·(1 − exp(−R/F)).
+    Reactions spread over the audience like balls into bins: F·(1 − exp(−R/F)); no
+    reactions, no reactors.
     """
-    f = followers.astype(float)
-    return np.where(f > 0, f * -np.expm1(-reactions / np.maximum(f, 1.0)), 0.0)
+    distinct = np.zeros(reactions.shape)
+    who = np.flatnonzero(reactions)
+    f = followers[who].astype(float)
+    distinct[who] = np.where(f > 0, f * -np.expm1(-reactions[who] / np.maximum(f, 1.0)), 0.0)
+    return distinct
 
 
 def observed_topic_share(recent_posts: np.ndarray, interests: np.ndarray,
@@ -128,11 +140,21 @@ def mention_probability_paid(fit: np.ndarray, base_paid: float, policy: float,
 
 
 def talk_probability(posts: np.ndarray, rel: np.ndarray, brand_talk: float,
-                     pout: np.ndarray) -> np.ndarray:
+                     pout: np.ndarray, log_silence: np.ndarray | None = None) -> np.ndarray:
     """Fans' own brand talk (§5.3): each post mentions the brand with brand_talk · rel_ib,
-    and a pouting user talks less, × (1 − pout_ib): ``1 − (1 − brand_talk·rel)^posts``."""
+    and a pouting user talks less, × (1 − pout_ib): ``1 − (1 − brand_talk·rel)^posts``.
+
+    ``log_silence``: :func:`talk_log_silence` of ``rel``, if already computed (it is fixed).
+    """
+    if log_silence is None:
+        log_silence = talk_log_silence(rel, brand_talk)
+    return -np.expm1(posts * log_silence) * (1.0 - pout)
+
+
+def talk_log_silence(rel: np.ndarray, brand_talk: float) -> np.ndarray:
+    """log(1 − brand_talk·rel): the log-chance that one post does not mention the brand."""
     per_post = np.clip(brand_talk * rel, 0.0, 1.0)
-    return -np.expm1(posts * np.log1p(-np.minimum(per_post, 1 - 1e-12))) * (1.0 - pout)
+    return np.log1p(-np.minimum(per_post, 1 - 1e-12))
 
 
 def attribute_adoptions(counts: list[np.ndarray], persuasion: list[float], base: np.ndarray,

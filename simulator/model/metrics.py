@@ -207,13 +207,18 @@ def remove_metric(name: str) -> None:
 GAMING_FACTOR = 1.1  # a user "games" when their post rate is raised by at least 10 %
 
 
+def _count(mask: np.ndarray) -> int:
+    """How many entries of a boolean array are true (np.count_nonzero, as a Python int)."""
+    return int(np.count_nonzero(mask))
+
+
 def _ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den else NAN
 
 
 def group_rates(mask: np.ndarray, groups: np.ndarray, size: np.ndarray) -> np.ndarray:
     """Share of each (non-empty) group for which ``mask`` holds; ``size`` = group sizes."""
-    hit = np.bincount(groups, weights=mask.astype(float), minlength=size.size)
+    hit = np.bincount(groups[mask], minlength=size.size)
     keep = size > 0
     return hit[keep] / size[keep]
 
@@ -234,9 +239,21 @@ def reach_maximin(model: PerkCampaignModel, reached: np.ndarray) -> float:
 
 def _share_of(parts: np.ndarray, who: np.ndarray) -> list[float]:
     """Each column's share of the total of ``parts`` over the rows ``who``."""
-    sums = parts[who].sum(axis=0)
+    sums = np.take(parts, np.flatnonzero(who), axis=0).sum(axis=0)  # parts[who], faster
     total = float(sums.sum())
     return [float(x) / total if total > 0 else NAN for x in sums]
+
+
+def near_misses(score: np.ndarray, cutoff: float | None, scale: float) -> np.ndarray:
+    """Users who almost made it: closeness (§5.5) at least exp(−1), i.e. within about one
+    ``scale`` below the cutoff. Closeness is computed only for users within 1.01 scales (a
+    margin far above rounding), the others cannot qualify."""
+    near = np.zeros(score.shape, dtype=bool)
+    if cutoff is None:
+        return near
+    maybe = np.flatnonzero(score >= cutoff - 1.01 * scale)
+    near[maybe] = dyn_closeness(score[maybe], cutoff, scale) >= np.exp(-1.0)
+    return near
 
 
 def brand_metrics(model: PerkCampaignModel, brand: Brand) -> dict[str, object]:
@@ -247,26 +264,26 @@ def brand_metrics(model: PerkCampaignModel, brand: Brand) -> dict[str, object]:
     selected = model.perk[:, c] > 0
     excluded = ~selected
     reached = model.reached_positive[:, c]
-    engaged = int((model.reached_without_perk[:, c] & brand.fans).sum())
+    engaged = _count(model.reached_without_perk[:, c] & brand.fans)
     pout = model.pout[:, c]
     excluded_fans = excluded & brand.fans
     positive_exposures = totals["exposures_organic"] + totals["exposures_paid_positive"]
     origin = model.origin[:, c]
-    persuaded = int(np.isin(origin, (ORIGIN_CAMPAIGN, ORIGIN_CHAIN)).sum())
-    near = excluded & (dyn_closeness(model.score, brand.cutoff, b.closeness_scale) >= np.exp(-1.0))
+    persuaded = _count(origin >= ORIGIN_CAMPAIGN)  # ORIGIN_CAMPAIGN or ORIGIN_CHAIN
+    near = near_misses(model.score, brand.cutoff, b.closeness_scale) & excluded
     from_mentions, from_displays, from_publicity = _share_of(model.pout_parts[:, c, :], excluded_fans)
     gaming = model.post_factor >= GAMING_FACTOR
     row: dict[str, object] = {
         "step": model.t,
         "brand": brand.name,
-        "reach": int(reached.sum()),
-        "reach_organic": int(model.reached_organic[:, c].sum()),
-        "reach_paid": int(model.reached_paid[:, c].sum()),
-        "reach_all": int(model.aware[:, c].sum()),
+        "reach": _count(reached),
+        "reach_organic": _count(model.reached_organic[:, c]),
+        "reach_paid": _count(model.reached_paid[:, c]),
+        "reach_all": _count(model.aware[:, c]),
         "engaged_reach": engaged,
-        "adopters": int(model.adopted[:, c].sum()),
+        "adopters": _count(model.adopted[:, c]),
         "adopters_campaign": persuaded,
-        "chain_share": _ratio((origin == ORIGIN_CHAIN).sum(), persuaded),
+        "chain_share": _ratio(_count(origin == ORIGIN_CHAIN), persuaded),
         "mentions_paid": int(totals["mentions_paid"]),
         "mentions_organic": int(totals["mentions_organic"]),
         "mentions_negative": int(totals["mentions_negative"]),
@@ -276,23 +293,23 @@ def brand_metrics(model: PerkCampaignModel, brand: Brand) -> dict[str, object]:
         "cost": float(totals["cost"]),
         "cost_per_engaged_reach": _ratio(totals["cost"], engaged),
         "cost_per_adopter": _ratio(totals["cost"], persuaded),
-        "fan_coverage": _ratio((selected & brand.fans).sum(), brand.fans.sum()),
+        "fan_coverage": _ratio(_count(selected & brand.fans), _count(brand.fans)),
         "pout_mean": float(pout[excluded].mean()) if excluded.any() else NAN,
         "pout_fans": float(pout[excluded_fans].mean()) if excluded_fans.any() else NAN,
         "pout_near_miss": float(pout[near].mean()) if near.any() else NAN,
         "pout_from_mentions": from_mentions,
         "pout_from_displays": from_displays,
         "pout_from_publicity": from_publicity,
-        "pouting_share": float((pout >= b.pout_threshold).mean()),
+        "pouting_share": _count(pout >= b.pout_threshold) / pout.size,
         "coverage_ratio": coverage_ratio(model, selected),
         "reach_maximin": reach_maximin(model, reached),
         "score_mean": float(model.score.mean()),
-        "gaming_share": float(gaming.mean()),
+        "gaming_share": _count(gaming) / gaming.size,
         "gaming_score_gain": (float((model.score - model.score_start)[gaming].mean())
                               if gaming.any() else NAN),
-        "reach_negative": int(model.reached_negative[:, c].sum()),
+        "reach_negative": _count(model.reached_negative[:, c]),
         "contacts": int(totals["contacts"]),
-        "fans": int(brand.fans.sum()),
+        "fans": _count(brand.fans),
     }
     for metric in _COMPUTED:  # metrics of your own (add_metric), after the built-in ones
         row[metric.name] = metric.compute(model, brand)
