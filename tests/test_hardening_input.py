@@ -415,9 +415,9 @@ CASES = [
          + ", ".join(map(str, range(1001))) + "]}}\n", at="{grid", path="sweep",
          words=("at most 1,000",)),
     # item 5: the memory guard, from the graph that will be built
-    Case("balanced_tree_11_million_users", old="{kind: powerlaw_cluster, m: 3, p: 0.3}",
-         new="{kind: balanced_tree, branching: 10, height: 7}", at="7}",
-         path="population.graph.height", words=("11,111,111 users", "at most 2,000,000")),
+    Case("balanced_tree_111_million_users", old="{kind: powerlaw_cluster, m: 3, p: 0.3}",
+         new="{kind: balanced_tree, branching: 10, height: 8}", at="8}",
+         path="population.graph.height", words=("111,111,111 users", "at most 20,000,000")),
     Case("balanced_tree_beyond_10_to_30", old="{kind: powerlaw_cluster, m: 3, p: 0.3}",
          new="{kind: balanced_tree, branching: 50, height: 20}", at="20}",
          path="population.graph.height", words=("more than 10^30 users",)),

@@ -163,7 +163,7 @@ def test_tree_users_exact_and_never_overflow() -> None:
     assert memory.tree_users(10**9, 10**9) is None
 
 
-@pytest.mark.parametrize("branching, height, users", [(10, 7, "11,111,111"), (50, 20, "10^30")])
+@pytest.mark.parametrize("branching, height, users", [(10, 8, "111,111,111"), (50, 20, "10^30")])
 def test_a_tree_beyond_the_limit_is_refused_at_its_height(branching: int, height: int,
                                                            users: str) -> None:
     text = (f"name: t\npopulation:\n  graph: {{kind: balanced_tree, branching: {branching}, "

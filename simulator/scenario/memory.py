@@ -13,7 +13,8 @@ T)``) and ``S = min(F, 200,000)`` edges sampled for the assortativity measure, i
     kept after it    A + 20·F  (generated) / A + 8·F  (parsed)                          = Kp
     population       Kp + 60·n + 8·n·K + max(38·n·K + 2·F, 2·F + S·(93 + 24·K))
     run and output   Kp + n·(500 + 430·B + 8·K + 4·W) + 2,550·T·B + 14 MiB (+ 5 MiB up to
-                     3,000 users: the network picture)
+                     3,000 users: the network picture; + 12 MiB where pyarrow is installed:
+                     pandas then keeps text columns in pyarrow's memory pool)
 
     peak = max(generation, population, run and output)
 
@@ -33,6 +34,7 @@ runs in parallel worker processes each take their own memory: :func:`experiment_
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 from dataclasses import dataclass, field
@@ -70,6 +72,9 @@ WINDOW = 4  # recent posts, per user and step of the score window that is filled
 STEP_ROW = 2_550  # per-step records (one per step and brand): records, frame and text
 RUN_FIXED = 14 * 2**20  # figures and text buffers (17 MiB with networkx, whose freed heap it reused)
 NETWORK_FIGURE = 5 * 2**20  # the network picture, drawn for at most NETWORK_MAX_USERS users
+# pandas keeps text columns in pyarrow's memory pool when pyarrow is installed (the parquet
+# extra): measured +11 to +14 MiB at the run's peak, from 9,877 to 97,656 users
+ARROW_POOL = 12 * 2**20 if importlib.util.find_spec("pyarrow") is not None else 0
 
 
 @dataclass(frozen=True)
@@ -208,7 +213,8 @@ def estimate_graph(size: GraphSize, brands: int = 1, topics: int = 6, steps: int
                   + max(HOMOPHILY_TOPIC * n * k + HOMOPHILY_FOLLOW * f,
                         ASSORT_FOLLOW * f + sample * (ASSORT_SAMPLE + ASSORT_SAMPLE_TOPIC * k)))
     run = (kept + n * (RUN_USER + RUN_BRAND * b + TOPIC * k + WINDOW * filled)
-           + STEP_ROW * steps * b + RUN_FIXED + (NETWORK_FIGURE if n <= NETWORK_MAX_USERS else 0))
+           + STEP_ROW * steps * b + RUN_FIXED + ARROW_POOL
+           + (NETWORK_FIGURE if n <= NETWORK_MAX_USERS else 0))
     return Estimate(n, f, {"graph generation": int(generation),
                            "population setup": int(population),
                            "the run and its output": int(run)})

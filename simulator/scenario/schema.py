@@ -19,7 +19,8 @@ from simulator.model.population import NATIONAL
 from simulator.scenario.uncertainty import MAX_UNCERTAIN_FIELDS, Uncertainty
 
 TOLERANCE = 1e-3  # shares must sum to 1 within this
-MAX_USERS = 2_000_000  # a hard ceiling; memory is estimated below it (simulator.scenario.memory)
+MAX_USERS = 20_000_000  # a hard ceiling (twice the largest run measured, benchmarks/); below it,
+# the memory estimate decides (simulator.scenario.memory)
 MAX_STEPS = 100_000  # steps of a run; also the ceiling of start and wave_every
 MAX_REPLICATES = 100_000  # replicates per variant (the command line's --replicates too)
 MAX_SEED = 2**63 - 1  # seeds are non-negative 64-bit integers
