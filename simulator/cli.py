@@ -18,6 +18,7 @@ from simulator import __version__, api
 from simulator.api.experiment import Experiment, ExperimentError, output_folder
 from simulator.api.experiment import check as api_check
 from simulator.experiment.executors import EXECUTORS
+from simulator.experiment.formats import TABLE_FORMATS, USERS_TABLES, FormatError, table_formats
 from simulator.experiment.output import (
     OutputError,
     check_output,
@@ -110,6 +111,15 @@ def _common(f: Callable) -> Callable:
     return f
 
 
+def _users_table(default: str | None) -> Callable:
+    return click.option(
+        "--users-table", type=click.Choice(USERS_TABLES), default=default,
+        show_default=default is not None,
+        help="The per-user table: users.csv, users.parquet (needs pyarrow: pip install -e "
+             "'.[parquet]') or none (no users or edges table)"
+             + ("." if default else " [default: csv]."))
+
+
 def _executor_options(f: Callable, claims: bool = True,
                       replicates: str = "Replicates per variant (default: the scenario's).") -> Callable:
     for option in reversed([
@@ -130,6 +140,11 @@ def _executor_options(f: Callable, claims: bool = True,
         *([click.option("--check-claims", "with_claims", is_flag=True,
                         help="Check the scenario's claims: against these results; exit 1 if "
                              "one fails.")] if claims else []),
+        _users_table(None),
+        click.option("--table-format", type=click.Choice(TABLE_FORMATS),
+                     help="The steps table: steps.csv, or a Parquet dataset steps.parquet/ "
+                          "partitioned by sweep point and variant (needs pyarrow) "
+                          "[default: csv]."),
     ]):
         f = option(f)
     return f
@@ -188,14 +203,19 @@ def _write_failed(exc: OSError, where: Path, then: str) -> None:
 @click.option("--profile", is_flag=True,
               help="Time each phase of one run (replicate 0, or --replicate R) and print the "
                    "table; writes no results folder.")
+@_users_table("csv")
 @_common
 def run(scenario: Path, variant: str | None, replicates: int, replicate: int | None,
-        with_report: bool, profile: bool, seed: int | None, steps: int | None,
+        with_report: bool, profile: bool, users_table: str, seed: int | None, steps: int | None,
         overrides: tuple[str, ...], out: Path) -> None:
     """Run SCENARIO and write a results folder.
 
     SCENARIO is a scenario file, or the name of a bundled one (see `perksim list`).
     """
+    try:
+        table_formats(users_table)
+    except FormatError as exc:
+        _bad_input(exc)
     sc = _load(scenario, _overrides(overrides, seed, steps), variant)
     if profile:
         _profile(sc, replicate or 0)
@@ -208,14 +228,15 @@ def run(scenario: Path, variant: str | None, replicates: int, replicate: int | N
     progress = Progress(sc.name)
     try:
         results = api.run(sc, replicates=replicates, replicate=replicate, variant=variant,
-                          progress=progress)
+                          progress=progress, users=users_table != "none")
     except EdgeListError as exc:
         _bad_input(str(exc))
     finally:
         progress.close()
     results.source = str(scenario)
     try:
-        folder = results.save(out, command=["perksim", *sys.argv[1:]], notify=_say)
+        folder = results.save(out, command=["perksim", *sys.argv[1:]], notify=_say,
+                              users_table=users_table)
     except OSError as exc:
         if not write_error(exc):
             raise
@@ -263,7 +284,8 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
                 executor: str, workers: int | None, scheduler: str | None, resume: Path | None,
                 seed: int | None, steps: int | None, overrides: tuple[str, ...], out: Path,
                 with_report: bool = False, with_claims: bool = False, method: str | None = None,
-                samples: int | None = None) -> None:
+                samples: int | None = None, users_table: str | None = None,
+                table_format: str | None = None) -> None:
     """compare, sweep and robust: a resumable experiment (:class:`simulator.api.Experiment`)
     written into <run-id>.partial until done; problems found before the work exit 2."""
     command = ["perksim", *sys.argv[1:]]
@@ -271,10 +293,10 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
         if resume is not None:
             if (scenario is not None or overrides or seed is not None or steps is not None
                     or method is not None or samples is not None or replicates is not None
-                    or variants):
+                    or variants or users_table is not None or table_format is not None):
                 _bad_input("--resume continues an experiment exactly as it was started: "
                            "give no SCENARIO, --set, --seed, --steps, --replicates, --variant, "
-                           "--method or --samples with it")
+                           "--method, --samples, --users-table or --table-format with it")
             experiment = Experiment.resume(resume, kind, executor=executor, workers=workers,
                                            scheduler=scheduler, command=command,
                                            report=with_report)
@@ -290,8 +312,10 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
                                           executor=executor, workers=workers,
                                           scheduler=scheduler, source=scenario, command=command,
                                           report=with_report, notify=_say, tasks=tasks,
-                                          method=method, samples=samples)
-    except (ExperimentError, OutputError) as exc:
+                                          method=method, samples=samples,
+                                          users_table=users_table or "csv",
+                                          table_format=table_format or "csv")
+    except (ExperimentError, OutputError, FormatError) as exc:
         _bad_input(str(exc))
     if kind == "robust":
         _budget(experiment)
@@ -422,12 +446,13 @@ def _duration(seconds: float) -> str:
 @_common
 def compare(scenario: Path | None, replicates: int | None, variants: tuple[str, ...], executor: str,
             workers: int | None, scheduler: str | None, resume: Path | None, with_report: bool,
-            with_claims: bool, seed: int | None, steps: int | None, overrides: tuple[str, ...],
-            out: Path) -> None:
+            with_claims: bool, users_table: str | None, table_format: str | None,
+            seed: int | None, steps: int | None, overrides: tuple[str, ...], out: Path) -> None:
     """Run SCENARIO's variants side by side with paired seeds; write tables with 95% CIs and
     figures."""
     _experiment("compare", scenario, replicates, variants, executor, workers, scheduler, resume,
-                seed, steps, overrides, out, with_report, with_claims)
+                seed, steps, overrides, out, with_report, with_claims, users_table=users_table,
+                table_format=table_format)
 
 
 @cli.command()
@@ -436,11 +461,12 @@ def compare(scenario: Path | None, replicates: int | None, variants: tuple[str, 
 @_common
 def sweep(scenario: Path | None, replicates: int | None, variants: tuple[str, ...], executor: str,
           workers: int | None, scheduler: str | None, resume: Path | None, with_report: bool,
-          with_claims: bool, seed: int | None, steps: int | None, overrides: tuple[str, ...],
-          out: Path) -> None:
+          with_claims: bool, users_table: str | None, table_format: str | None,
+          seed: int | None, steps: int | None, overrides: tuple[str, ...], out: Path) -> None:
     """Run SCENARIO's sweep: grid points × variants × replicates, one tidy table."""
     _experiment("sweep", scenario, replicates, variants, executor, workers, scheduler, resume,
-                seed, steps, overrides, out, with_report, with_claims)
+                seed, steps, overrides, out, with_report, with_claims, users_table=users_table,
+                table_format=table_format)
 
 
 @cli.command()
@@ -456,13 +482,15 @@ def sweep(scenario: Path | None, replicates: int | None, variants: tuple[str, ..
 @_common
 def robust(scenario: Path | None, method: str, samples: int | None, replicates: int | None,
            variants: tuple[str, ...], executor: str, workers: int | None, scheduler: str | None,
-           resume: Path | None, with_report: bool, seed: int | None, steps: int | None,
+           resume: Path | None, with_report: bool, users_table: str | None,
+           table_format: str | None, seed: int | None, steps: int | None,
            overrides: tuple[str, ...], out: Path) -> None:
     """Which of SCENARIO's assumptions decide which variant wins: every variant at every
     sample of its uncertainties: section, with paired replicates; verdict shares, sensitivity
     indices, flip conditions and verdict maps."""
     _experiment("robust", scenario, replicates, variants, executor, workers, scheduler, resume,
-                seed, steps, overrides, out, with_report, method=method, samples=samples)
+                seed, steps, overrides, out, with_report, method=method, samples=samples,
+                users_table=users_table, table_format=table_format)
 
 
 @cli.command()

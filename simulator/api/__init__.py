@@ -5,7 +5,8 @@ The command line (``simulator.cli``) only parses arguments, calls these and prin
 """
 
 from simulator.api.experiment import Experiment, ExperimentError, compare, run, sweep
-from simulator.api.results import Results
+from simulator.api.results import FormatError, Results
 from simulator.api.robust import robust
 
-__all__ = ["Experiment", "ExperimentError", "Results", "compare", "robust", "run", "sweep"]
+__all__ = ["Experiment", "ExperimentError", "FormatError", "Results", "compare", "robust", "run",
+           "sweep"]

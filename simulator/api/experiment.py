@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from simulator.api.results import Notify, Results, draw, warn
+from simulator.api.results import Notify, Results, draw, settings_of, warn
 from simulator.experiment.folders import (
     FolderBusy,
     Work,
@@ -27,6 +27,7 @@ from simulator.experiment.folders import (
     run_id,
     saved_runs,
 )
+from simulator.experiment.formats import table_formats
 from simulator.experiment.output import (
     OutputError,
     check_output,
@@ -59,15 +60,17 @@ class ExperimentError(ValueError):
 
 
 def run(scenario: Scenario, replicates: int = 1, replicate: int | None = None,
-        variant: str | None = None, progress: Progress | None = None) -> Results:
+        variant: str | None = None, progress: Progress | None = None,
+        users: bool = True) -> Results:
     """Run ``scenario`` (already holding its variant, if any): ``replicates`` replicates, or
-    replicate ``replicate`` alone (the same run as replicate R of a compare); in memory."""
+    replicate ``replicate`` alone (the same run as replicate R of a compare); in memory.
+    ``users=False`` keeps no per-user tables (``.users``, ``.edges``)."""
     started = utc_now()
     sc = scenario.model_copy(update={"variants": {}, "sweep": None})
     ids = [replicate] if replicate is not None else None
     result = run_experiment(sc, replicates=replicates, replicate_ids=ids, executor="serial",
                             store=MemoryStore(), progress=progress,
-                            base_label=variant or BASE_VARIANT)
+                            base_label=variant or BASE_VARIANT, keep_users=users)
     return Results.of(result, "run", sc, started=started,
                       settings={"variant": variant, "replicates": replicates,
                                 "replicate": replicate})
@@ -173,13 +176,6 @@ def robust_scenario(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"sweep": None})
 
 
-def settings_of(replicates: int, variants: Sequence[str], executor: str, workers: int | None,
-              scheduler: str | None, failures: int | None) -> dict[str, Any]:
-    """The manifest's record of a compare or sweep's options, in its order."""
-    return {"replicates": replicates, "variants": list(variants), "executor": executor,
-            "workers": workers, "scheduler": scheduler, "failures": failures}
-
-
 # --- into a results folder --------------------------------------------------------------------
 
 
@@ -227,8 +223,10 @@ class Experiment:
     def __init__(self, kind: str, scenario: Scenario, work: Work, *, replicates: int,
                  variants: Sequence[str], executor: str, workers: int | None,
                  scheduler: str | None, source: str | None, started: str,
-                 command: Sequence[str] | None, design: Any = None):
+                 command: Sequence[str] | None, design: Any = None,
+                 formats: dict[str, str] | None = None):
         self.kind, self.scenario, self.work = kind, scenario, work
+        self.formats = formats or table_formats()  # how the tables are written
         self.design = design  # a robustness study's samples (robust_design); None otherwise
         self.replicates, self.variants = replicates, tuple(variants)
         self.executor, self.workers, self.scheduler = executor, workers, scheduler
@@ -260,14 +258,15 @@ class Experiment:
               executor: str = "local", workers: int | None = None, scheduler: str | None = None,
               source: str | Path | None = None, command: Sequence[str] | None = None,
               report: bool = False, notify: Notify | None = None,
-              tasks: int | None = None, method: str | None = None,
-              samples: int | None = None) -> Experiment:
+              tasks: int | None = None, method: str | None = None, samples: int | None = None,
+              users_table: str = "csv", table_format: str = "csv") -> Experiment:
         """Claim a new ``<out>/<scenario>/<run-id>.partial`` folder for a ``compare``, ``sweep``
-        or ``robust`` study (``method`` and ``samples`` as :func:`robust`) and write the scenario
-        into it. Checks first: :class:`ExperimentError` if the experiment cannot run,
-        :class:`OutputError` if ``out`` is not writable or lacks room. ``tasks``, the run count,
-        skips the checks when the caller has made them (:func:`check`)."""
-        design = None
+        or ``robust`` study (``method`` and ``samples`` as :func:`robust`; ``users_table`` and
+        ``table_format`` as :meth:`Results.save`) and write the scenario into it. Checks first:
+        :class:`ExperimentError` if the experiment cannot run, ``FormatError`` if a Parquet table
+        cannot be written, :class:`OutputError` if ``out`` is not writable or lacks room.
+        ``tasks``, the run count, skips the checks when the caller has made them (:func:`check`)."""
+        formats, design = table_formats(users_table, table_format), None
         if kind == "robust":
             replicates = replicates or ROBUST_REPLICATES
             design = robust_design(scenario, method, samples, variants, source or scenario.name)
@@ -294,7 +293,7 @@ class Experiment:
         return cls(kind, scenario, work, replicates=replicates or scenario.replicates,
                    variants=variants, executor=executor, workers=workers, scheduler=scheduler,
                    source=str(source) if source is not None else None,
-                   started=begun.isoformat(), command=command, design=design)
+                   started=begun.isoformat(), command=command, design=design, formats=formats)
 
     @classmethod
     def resume(cls, folder: str | Path, kind: str, *, executor: str = "local",
@@ -321,6 +320,7 @@ class Experiment:
                 raise OutputError(f"{folder} is a '{info['kind']}' experiment; "
                                   f"resume it with perksim {info['kind']}")
             replicates, variants = info["replicates"], tuple(info["variants"] or ())
+            formats = table_formats(info.get("users_table", "csv"), info.get("table_format", "csv"))
             design = None
             if kind == "robust":
                 design = robust_design(sc, info.get("method"), info.get("samples"), variants,
@@ -339,7 +339,7 @@ class Experiment:
         work.lock.record(kind)
         return cls(kind, sc, work, replicates=replicates, variants=variants, executor=executor,
                    workers=workers, scheduler=scheduler, source=info.get("source_file"),
-                   started=info["started"], command=command, design=design)
+                   started=info["started"], command=command, design=design, formats=formats)
 
     def _manifest(self, status: str, results: Results | None = None) -> None:
         """Write ``manifest.json`` with ``status`` (``running``, then ``complete``)."""
@@ -351,11 +351,12 @@ class Experiment:
                        derived_seeds=results.seeds if results else {},
                        started=datetime.fromisoformat(self.started), finished=utc_now(),
                        command=self.command,
-                       extra={"kind": self.kind, **settings, **(results.facts if results else {})})
+                       extra={"kind": self.kind, **settings, **self.formats,
+                              **(results.facts if results else {})})
         doc["status"] = status
         write_json(doc, self.folder / "manifest.json")
         if results is not None:
-            results.settings, results.source = settings, self.source
+            results.settings, results.source = {**settings, **self.formats}, self.source
             results.started = datetime.fromisoformat(self.started)
 
     def run(self, progress: Progress | None = None, notify: Notify | None = None) -> Results:
@@ -378,7 +379,8 @@ class Experiment:
                                 replicates=self.replicates, variants=list(self.variants) or None,
                                 executor=self.executor, workers=self.workers,
                                 scheduler=self.scheduler, store=store, progress=progress,
-                                points=points, variant_wins=self.design is not None)
+                                points=points, variant_wins=self.design is not None,
+                                keep_users=self.formats["users_table"] != "none")
         results = Results.of(result, self.kind, self.scenario)
         if self.design is not None:
             from simulator.experiment.robust.study import analyse_study
@@ -389,7 +391,7 @@ class Experiment:
 
     def finish(self, results: Results, notify: Notify | None = None) -> Results:
         """Write the finished experiment's files and rename its folder into place."""
-        results.write_tables(self.folder)
+        results.write_tables(self.folder, **self.formats)
         results.figures = draw(self.folder, notify)
         self._manifest("complete", results)
         partial = self.folder

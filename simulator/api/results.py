@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from simulator.experiment.folders import new_folder, run_id
+from simulator.experiment.formats import FormatError, table_formats
 from simulator.experiment.output import scenario_folder
 from simulator.experiment.results import (
     ResultsFolderError,
@@ -36,12 +37,19 @@ from simulator.scenario.schema import Scenario
 Notify = Callable[[str], Any]  # receives a one-line warning (the command line prints it)
 FACT_KEYS = ("users", "graph", "follows", "assortativity")  # the manifest's facts of the runs
 SETTING_KEYS = ("variant", "replicates", "replicate", "variants", "executor", "workers",
-                "scheduler", "method", "samples", "design_seed")
+                "scheduler", "method", "samples", "design_seed", "users_table", "table_format")
 
 
 def warn(message: str) -> None:
     """The default ``notify``: a Python warning (shown once in a notebook)."""
     warnings.warn(message, stacklevel=3)
+
+
+def settings_of(replicates: int, variants: Sequence[str], executor: str, workers: int | None,
+                scheduler: str | None, failures: int | None) -> dict[str, Any]:
+    """The manifest's record of a compare or sweep's options, in its order."""
+    return {"replicates": replicates, "variants": list(variants), "executor": executor,
+            "workers": workers, "scheduler": scheduler, "failures": failures}
 
 
 def draw(folder: Path, notify: Notify | None = None) -> list[Path]:
@@ -88,50 +96,62 @@ class Results(ExperimentResult):
 
     # --- writing ---------------------------------------------------------------------------
 
-    def manifest_document(self, command: Sequence[str] | None = None,
-                          status: str = "complete") -> dict[str, Any]:
-        """The provenance this folder's ``manifest.json`` holds (see docs/reference/results.md)."""
+    def manifest_document(self, command: Sequence[str] | None = None, status: str = "complete",
+                          formats: dict[str, str] | None = None) -> dict[str, Any]:
+        """The provenance this folder's ``manifest.json`` holds (see docs/reference/results.md);
+        ``formats``: how the tables were written (:func:`table_formats`)."""
         if self.scenario is None:
             raise ValueError("these results have no scenario: they cannot be saved")
         doc = manifest(self.scenario, source=self.source, seed=self.scenario.seed,
                        derived_seeds=self.seeds, started=self.started or utc_now(),
                        finished=self.finished or utc_now(),
                        command=list(command) if command is not None else [f"simulator.{self.kind}"],
-                       extra={"kind": self.kind, **self.settings, **self.facts})
+                       extra={"kind": self.kind, **self.settings, **(formats or {}), **self.facts})
         doc["status"] = status
         return doc
 
     def write(self, folder: Path, *, figures: bool = True, command: Sequence[str] | None = None,
-              notify: Notify | None = None) -> list[Path]:
-        """Write the tables, the figures and the manifest into ``folder`` (which exists)."""
-        self.write_tables(folder)
+              notify: Notify | None = None, users_table: str = "csv",
+              table_format: str = "csv") -> list[Path]:
+        """Write the tables (as :meth:`save`), the figures and the manifest into ``folder``
+        (which exists)."""
+        formats = table_formats(users_table, table_format)
+        self.write_tables(folder, **formats)
         drawn = draw(folder, notify) if figures else []
-        write_json(self.manifest_document(command), folder / "manifest.json")
+        write_json(self.manifest_document(command, formats=formats), folder / "manifest.json")
         return drawn
 
-    def write_tables(self, folder: Path) -> None:
-        """Write the tables into ``folder``: the runs' (steps, summary, comparison, …) and a
-        robustness study's (``robust_*.csv``)."""
-        write_experiment(folder, self)
+    def write_tables(self, folder: Path, users_table: str = "csv", table_format: str = "csv") -> None:
+        """Write the tables into ``folder``: the runs' (steps, summary, comparison, …; the users
+        and steps as ``users_table`` and ``table_format`` say) and a robustness study's
+        (``robust_*.csv``)."""
+        write_experiment(folder, self, users_table, table_format)
         if self.robust is not None:
             from simulator.experiment.robust.files import write_robust
 
             write_robust(folder, self.robust)
 
     def save(self, out: str | Path = "results", *, figures: bool = True,
-             command: Sequence[str] | None = None, notify: Notify | None = None) -> Path:
+             command: Sequence[str] | None = None, notify: Notify | None = None,
+             users_table: str = "csv", table_format: str = "csv") -> Path:
         """Write a results folder ``<out>/<scenario>/<run id>/`` (tables, figures, manifest,
         scenario) atomically, as ``perksim`` does, and return it.
 
-        The folder appears only when complete: if writing fails (a full disk), nothing is left.
+        ``users_table``: ``"csv"`` (``users.csv``), ``"parquet"`` (``users.parquet``) or
+        ``"none"``; ``table_format``: ``"csv"`` (``steps.csv``) or ``"parquet"`` (the dataset
+        ``steps.parquet/``). Parquet needs pyarrow: without it :class:`FormatError` is raised
+        before anything is written. The folder appears only when complete: if writing fails
+        (a full disk), nothing is left.
         """
         if self.scenario is None:
             raise ValueError("these results have no scenario: they cannot be saved")
+        table_formats(users_table, table_format)
         base = scenario_folder(out, self.scenario)
         with new_folder(base, run_id(self.started or utc_now(), self.scenario), self.kind) as work:
             partial = work.path
             write_yaml(self.scenario.to_document(), partial / "scenario.yaml")
-            drawn = self.write(partial, figures=figures, command=command, notify=notify)
+            drawn = self.write(partial, figures=figures, command=command, notify=notify,
+                               users_table=users_table, table_format=table_format)
         self.folder = work.final
         self.figures = [work.final / p.relative_to(partial) for p in drawn]
         self.manifest = SavedFolder(self.folder).manifest()
@@ -206,4 +226,4 @@ class Results(ExperimentResult):
         return explain(self._saved(), user, brand, variant, replicate).to_text()
 
 
-__all__ = ["Results", "draw"]
+__all__ = ["FormatError", "Results", "draw", "settings_of"]

@@ -8,6 +8,7 @@ It builds on the scenario and model layers; nothing here draws or writes prose.
   :mod:`simulator.api` wraps it in ``compare``, ``sweep`` and ``Results``)
 - :mod:`~simulator.experiment.statistics` — bootstrap intervals, rarity, the comparison table
 - :mod:`~simulator.experiment.results` — the results folder: written atomically, read back
+- :mod:`~simulator.experiment.formats` — its tables as CSV or Parquet (files and datasets)
 - :mod:`~simulator.experiment.claims` — a scenario's claims checked against its tables
 - :mod:`~simulator.experiment.validation` — ``perksim check-model``: the model's own checks
 """

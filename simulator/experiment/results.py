@@ -26,11 +26,12 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from simulator.experiment.formats import INSTALL, read_parquet, write_dataset, write_parquet
 from simulator.scenario.schema import Scenario
 
 FLOAT_FORMAT = "%.10g"  # fixed formatting so identical runs give byte-identical tables
 PACKAGES = ["perksim", "mesa", "numpy", "scipy", "networkx", "pandas", "pydantic", "pyyaml",
-            "click", "matplotlib", "SALib", "scikit-learn"]
+            "click", "matplotlib", "SALib", "scikit-learn", "pyarrow"]
 
 
 
@@ -163,6 +164,8 @@ MANIFEST_KEYS: dict[str, tuple[Any, str]] = {
     "graph": (lambda v: isinstance(v, str), "a text"),
     "follows": (lambda v: _is_int(v) and v >= 0, "a whole number ≥ 0"),
     "assortativity": (lambda v: v is None or isinstance(v, dict), "a JSON object"),
+    "users_table": (lambda v: v in ("csv", "parquet", "none"), "'csv', 'parquet' or 'none'"),
+    "table_format": (lambda v: v in ("csv", "parquet"), "'csv' or 'parquet'"),
     # perksim robust: how the uncertainties were sampled (resuming rebuilds the same samples)
     "method": (lambda v: v in ("morris", "sobol", "lhs"), "'morris', 'sobol' or 'lhs'"),
     "samples": (lambda v: _is_int(v) and v >= 1, "a whole number ≥ 1"),
@@ -266,11 +269,12 @@ def _numeric_columns(kind: str, frame: pd.DataFrame) -> list[str]:
 
 def read_table(path: str | Path, required: Iterable[str] = (), optional: bool = True,
                kind: str | None = None, text: bool = True) -> pd.DataFrame | None:
-    """Read a table of a results folder and check it: readable CSV, the columns its kind
-    (the file's stem: ``steps``, ``summary``, …) and ``required`` name, and numbers where
+    """Read a table of a results folder and check it: readable CSV (or Parquet, for a
+    ``.parquet`` file or dataset folder: :mod:`simulator.experiment.formats`), the columns its
+    kind (the file's stem: ``steps``, ``summary``, …) and ``required`` name, and numbers where
     numbers belong. A missing file gives ``None`` when ``optional``; any other problem (an
     empty file included: perksim writes at least a header) :class:`ResultsFolderError`
-    naming the file and line.
+    naming the file and line (the row, in a Parquet table).
     With ``text``, variant, brand and metric names are read as text (else as pandas guesses,
     as the statistics of an experiment always read them)."""
     path = Path(path)
@@ -280,7 +284,13 @@ def read_table(path: str | Path, required: Iterable[str] = (), optional: bool = 
             return None
         raise ResultsFolderError(f"{path}: not found; the results folder is incomplete or damaged")
     try:
-        frame = pd.read_csv(path, dtype=TEXT_COLUMNS if text else None)
+        if path.suffix == ".parquet":
+            frame = read_parquet(path)
+        else:
+            frame = pd.read_csv(path, dtype=TEXT_COLUMNS if text else None)
+    except ImportError:
+        raise ResultsFolderError(f"{path}: a Parquet table, and reading it needs pyarrow, which "
+                                 f"is not installed: install it with {INSTALL}") from None
     except pd.errors.EmptyDataError:
         raise ResultsFolderError(f"{path}: empty; the file is damaged") from None
     except pd.errors.ParserError as exc:
@@ -302,16 +312,24 @@ def read_table(path: str | Path, required: Iterable[str] = (), optional: bool = 
     missing = [c for c in dict.fromkeys(wanted) if c not in frame.columns]
     if missing:
         have = ", ".join(map(str, frame.columns[:8])) + (", …" if len(frame.columns) > 8 else "")
-        raise ResultsFolderError(f"{path}:1: no column {', '.join(repr(c) for c in missing)} "
+        raise ResultsFolderError(f"{_at(path, -1)}: no column {', '.join(repr(c) for c in missing)} "
                                  f"(the header has: {have}); the file is damaged or not perksim's")
     for col in _numeric_columns(kind, frame):
         frame[col] = _checked_numbers(frame[col], path, str(col), whole=col in WHOLE_COLUMNS)
     for col in LABEL_COLUMNS.intersection(frame.columns):
         empty = frame[col].isna().to_numpy().nonzero()[0]
         if len(empty):
-            raise ResultsFolderError(f"{path}:{int(empty[0]) + 2}: column '{col}' is empty; "
+            raise ResultsFolderError(f"{_at(path, int(empty[0]))}: column '{col}' is empty; "
                                      "the file is damaged")
     return frame
+
+
+def _at(path: Path, row: int) -> str:
+    """Where row ``row`` (0-based; -1: the header) of a table is: ``path:line`` in a CSV file,
+    ``path: row N`` in a Parquet table (which has no lines)."""
+    if path.suffix == ".parquet":
+        return str(path) if row < 0 else f"{path}: row {row + 1}"
+    return f"{path}:{row + 2}"
 
 
 def _checked_numbers(column: pd.Series, path: Path, name: str, whole: bool) -> pd.Series:
@@ -331,7 +349,7 @@ def _checked_numbers(column: pd.Series, path: Path, name: str, whole: bool) -> p
     if bad.any():
         i = int(bad.nonzero()[0][0])
         what = "a whole number ≥ 0" if whole else "a number"
-        raise ResultsFolderError(f"{path}:{i + 2}: column '{name}': {_short(column.iloc[i])} is not "
+        raise ResultsFolderError(f"{_at(path, i)}: column '{name}': {_short(column.iloc[i])} is not "
                                  f"{what}; the file is damaged")
     return values
 
@@ -341,12 +359,21 @@ def _checked_numbers(column: pd.Series, path: Path, name: str, whole: bool) -> p
 TABLES = ("steps", "summary", "users", "edges")
 
 
-def write_experiment(folder: Path, result: Any) -> None:
-    """Write an experiment's tables into ``folder`` (figures are drawn separately)."""
-    write_table(result.steps, folder / "steps.csv")
+def write_experiment(folder: Path, result: Any, users_table: str = "csv",
+                     table_format: str = "csv") -> None:
+    """Write an experiment's tables into ``folder`` (figures are drawn separately): the users
+    as ``users.csv``, ``users.parquet`` or not at all (``users_table``), the steps as
+    ``steps.csv`` or the dataset ``steps.parquet/`` (``table_format``; checked beforehand with
+    :func:`~simulator.experiment.formats.table_formats`), the others as CSV."""
+    if table_format == "parquet":
+        write_dataset(result.steps, folder / "steps.parquet")
+    else:
+        write_table(result.steps, folder / "steps.csv")
     write_table(result.summary, folder / "summary.csv")
     write_table(result.comparison, folder / "comparison.csv")
-    if result.users is not None:
+    if result.users is not None and users_table == "parquet":
+        write_parquet(result.users, folder / "users.parquet")
+    elif result.users is not None and users_table == "csv":
         write_table(result.users, folder / "users.csv")
     if result.edges is not None:
         write_table(result.edges, folder / "edges.csv")

@@ -51,13 +51,14 @@ def run_experiment(scenario: Scenario, *, sweep: bool = False, replicates: int |
                    replicate_ids: list[int] | None = None,
                    base_label: str = BASE_VARIANT,
                    points: list[dict[str, Any]] | None = None,
-                   variant_wins: bool = False) -> ExperimentResult:
+                   variant_wins: bool = False, keep_users: bool = True) -> ExperimentResult:
     """Run every (point ×) variant × replicate of ``scenario`` and return the tidy tables.
 
     ``points`` (``{field.path: value}`` each) are run like sweep points, in place of the
     sweep's (``perksim robust`` runs its samples of the uncertainties this way, with
     ``variant_wins``: a variant's own setting of a field beats the sample's). Tasks already
-    finished in ``store`` (a resumed experiment) are not run again.
+    finished in ``store`` (a resumed experiment) are not run again. Without ``keep_users`` no
+    run keeps its per-user tables (users and edges; ``--users-table none``).
     """
     tasks = plan(scenario, replicates, variants, sweep, replicate_ids, base_label, points)
     store = store if store is not None else MemoryStore()
@@ -80,7 +81,7 @@ def run_experiment(scenario: Scenario, *, sweep: bool = False, replicates: int |
         if isinstance(prepared, str):  # the variant or sweep point does not validate
             on_result(t, {"key": t.key, "error": prepared})
         else:
-            payloads.append((prepared, t, users_wanted(t, tasks)))
+            payloads.append((prepared, t, keep_users and users_wanted(t, tasks)))
     execute(payloads, on_result, executor=executor, workers=workers, scheduler=scheduler)
     return assemble(tasks, store, METRICS)
 

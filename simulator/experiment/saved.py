@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
+from simulator.experiment.formats import table_path
 from simulator.experiment.plan import Task, task_document
 from simulator.experiment.results import ResultsFolderError, read_manifest, read_table
 from simulator.scenario.loader import validate_document
@@ -125,11 +126,13 @@ class SavedFolder:
     # --- the tables --------------------------------------------------------------------------
 
     def table(self, name: str, required: Iterable[str] = (), optional: bool = True) -> pd.DataFrame | None:
-        """``<name>.csv`` checked (:func:`read_table`: its kind's columns, ``required`` ones,
-        numbers where numbers belong); ``None`` if absent and ``optional``."""
+        """``<name>.csv`` (or ``<name>.parquet``, a file or a dataset folder: :func:`table_path`)
+        checked (:func:`read_table`: its kind's columns, ``required`` ones, numbers where
+        numbers belong); ``None`` if absent and ``optional``."""
         key = (name, tuple(required), optional)
         if key not in self._tables:
-            self._tables[key] = read_table(self.path / f"{name}.csv", key[1], optional)
+            self._tables[key] = read_table(table_path(self.path, name), key[1], optional,
+                                           kind=name)
         return self._tables[key]
 
     def robust(self) -> Any:

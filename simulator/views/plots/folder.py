@@ -14,6 +14,7 @@ import matplotlib as mpl
 import pandas as pd
 from matplotlib.figure import Figure
 
+from simulator.experiment.formats import table_path
 from simulator.experiment.results import ResultsFolderError
 from simulator.experiment.saved import SavedFolder, as_saved
 from simulator.scenario.schema import Scenario
@@ -80,8 +81,9 @@ def read_tables(folder: str | Path | SavedFolder) -> Tables:
         if any(f"perk_{b}" in users.columns for b in brands):
             missing = [c for c in need if c not in users.columns]
             if missing:
-                raise ResultsFolderError(f"{folder / 'users.csv'}:1: no column '{missing[0]}'; "
-                                         "the file is damaged")
+                path = table_path(folder, "users")
+                where = str(path) if path.suffix == ".parquet" else f"{path}:1"
+                raise ResultsFolderError(f"{where}: no column '{missing[0]}'; the file is damaged")
     if users is not None and edges is not None and len(edges):
         top = int(users["id"].max()) if len(users) else -1
         ends = edges[["author", "follower"]].to_numpy()
@@ -89,7 +91,8 @@ def read_tables(folder: str | Path | SavedFolder) -> Tables:
         if len(outside):
             i = int(outside[0])
             raise ResultsFolderError(f"{folder / 'edges.csv'}:{i + 2}: user "
-                                     f"{int(ends[i].max())} is not in users.csv (ids 0–{top}); "
+                                     f"{int(ends[i].max())} is not in "
+                                     f"{table_path(folder, 'users').name} (ids 0–{top}); "
                                      "the file is damaged")
     return tables
 
@@ -139,9 +142,9 @@ def draw_all(folder: str | Path | SavedFolder, tables: Tables | None = None) -> 
     """Draw every applicable figure of a results folder into ``folder/figures``.
 
     From whichever of ``steps.csv``, ``summary.csv`` (else derived from ``steps.csv``),
-    ``users.csv`` and ``edges.csv`` exist: ``timeseries`` (one sweep point only),
-    ``final_metrics`` (up to ``MAX_BAR_GROUPS`` sweep points; the scenario's own ``metrics:``
-    first, then the usual ones, six in all), ``tradeoff``, for sweeps
+    ``users.csv`` and ``edges.csv`` exist (or their ``.parquet`` forms): ``timeseries`` (one
+    sweep point only), ``final_metrics`` (up to ``MAX_BAR_GROUPS`` sweep points; the
+    scenario's own ``metrics:`` first, then the usual ones, six in all), ``tradeoff``, for sweeps
     ``sweep_<param>_<metric>`` per swept parameter and metric of ``SWEEP_METRICS``, and
     ``network_<variant>`` per variant when users and edges exist (pouting at the variant's own
     :func:`pout_threshold`). With several brands every name gets a ``_<brand>`` suffix. Each

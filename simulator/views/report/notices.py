@@ -15,11 +15,13 @@ from simulator.views.report.vocabulary import SMALL_REPLICATES, cap, compare_lis
 
 def things_to_notice(comparison: pd.DataFrame, summary: pd.DataFrame | None = None,
                      strategies: dict[str, dict[str, str]] | None = None,
-                     users: int | None = None, perks: dict[str, int] | None = None) -> list[str]:
+                     users: int | None = None, perks: dict[str, int] | None = None,
+                     users_file: str = "users.csv") -> list[str]:
     """Observations the numbers call for (a pure function of the tables).
 
     ``strategies`` maps variant → brand → strategy kind (to recognise a lottery or a search),
-    ``users`` is the population size and ``perks`` the perk budget per brand.
+    ``users`` is the population size, ``perks`` the perk budget per brand and ``users_file``
+    what the notes call the users table.
     """
     table = Table(comparison)
     summary = clean(summary)
@@ -64,7 +66,7 @@ def things_to_notice(comparison: pd.DataFrame, summary: pd.DataFrame | None = No
                 notes.append(f"{who}{fit_lead}'s recipients fit the brand best (`recipient_fit` "
                              f"{fmt(m['recipient_fit'][fit_lead])}), yet {fit_lead} does not lead on "
                              "`engaged_reach`: giving perks to the right people does not by itself "
-                             "reach many fans. Compare the recipients' `followers` in users.csv.")
+                             f"reach many fans. Compare the recipients' `followers` in {users_file}.")
             pout_lead = leader(table, summary, "pout_fans", brand)[0] if "pout_fans" in m else None
             why = least_pout_words(kinds.get(pout_lead), pout_lead, compare_list(m["pout_fans"])) \
                 if pout_lead else ""
@@ -99,13 +101,13 @@ def things_to_notice(comparison: pd.DataFrame, summary: pd.DataFrame | None = No
             why = coverage_gap_words(zero, kinds)
             notes.append(f"{who}`coverage_ratio` is 0 for {join(zero)}{where} in every run with a "
                          "value: some posting-habit group or region got no perk at all (count perks "
-                         f"by `archetype` and `region` in users.csv to see which).{why}")
+                         f"by `archetype` and `region` in {users_file} to see which).{why}")
         share = m.get("pouting_share", {})
         fans_pout = m.get("pout_fans", {})
         if share and fans_pout and max(share.values()) < 0.01 and max(fans_pout.values()) > 0:
             notes.append(f"{who}Fewer than 1% of users are 'pouting' {anyv} — pout at or above the "
                          "threshold at which they may post complaints — while the mean pout of excluded "
-                         f"fans is {compare_list(fans_pout)}. Sort users.csv by `pout_{brand}` to see "
+                         f"fans is {compare_list(fans_pout)}. Sort {users_file} by `pout_{brand}` to see "
                          "whether that frustration is spread thin or held by a few.")
         adopt = m.get("adopters", {})
         if users and adopt and max(adopt.values()) < 0.01 * users:

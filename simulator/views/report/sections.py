@@ -8,7 +8,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from simulator.experiment.formats import table_path
 from simulator.experiment.statistics import MIN_NONZERO
+from simulator.model.graphs import NETWORK_MAX_USERS
 from simulator.scenario.schema import Scenario
 from simulator.views.columns import short_param
 from simulator.views.report.discussion import section_assumptions, section_discussion
@@ -37,6 +39,8 @@ from simulator.views.report.vocabulary import (
     fmt,
     fmt_value,
 )
+
+NO_USERS = "no users table (it was written with `--users-table none`)"
 
 
 def build(f: Folder, docs_base: str = MODEL_DOC) -> tuple[str, list[Section]]:
@@ -168,6 +172,8 @@ def _section_figures(f: Folder, table: Table) -> Section:
     s = Section("3. Figures", "figures")
     if not f.figures:
         s.p("This folder has no figures (`perksim plot RESULTS_DIR` draws them).")
+    if f.manifest.get("users_table") == "none" and (f.manifest.get("users") or 0) <= NETWORK_MAX_USERS:
+        s.note(f"No network picture: {NO_USERS}.")
     for path in f.figures:
         s.blocks.append(Block("figure", {"path": path, "caption": figure_caption(path.stem, table.params)}))
     return s
@@ -236,8 +242,10 @@ def _section_notice(f: Folder, sc: Scenario | None, table: Table,
     first = scenarios.get(table.variants[0], sc)
     perks = {c.brand: c.perks for c in (first.campaigns if first else [])
              if pays_perks(c.strategy.kind)}
+    users_file = ("the users table (`--users-table csv` writes one)"
+                  if f.manifest.get("users_table") == "none" else table_path(f.path, "users").name)
     notes = things_to_notice(f.comparison, f.summary, strategy_kinds(scenarios),
-                             users if isinstance(users, int) else None, perks)
+                             users if isinstance(users, int) else None, perks, users_file)
     s.ul(notes or ["Nothing stands out beyond the reading above."])
     return s
 
@@ -253,7 +261,9 @@ def _section_try(f: Folder) -> Section:
 def _section_users(f: Folder, table: Table, scenarios: dict[str, Scenario]) -> Section:
     s = Section("Telling users", "users")
     if f.users is None:
-        s.p("This folder has no users.csv, so no individual stories can be told.")
+        none = f.manifest.get("users_table") == "none"
+        s.p(f"This folder has {NO_USERS if none else 'no users.csv'}, so no individual stories "
+            "can be told" + (" (`perksim explain` can still tell one user's story)." if none else "."))
         return s
     first = table.variants[0]
     users = f.users[f.users["variant"] == first] if "variant" in f.users.columns else f.users
@@ -262,7 +272,8 @@ def _section_users(f: Folder, table: Table, scenarios: dict[str, Scenario]) -> S
     ran = scenarios.get(first, f.scenario)
     campaigns = ran.campaigns if ran else []
     where = (f" at the first sweep value ({point_label(table, table.points[0])})" if table.sweep else "")
-    s.p(f"People behind the averages, from users.csv of the first variant, **{first}** "
+    s.p(f"People behind the averages, from {table_path(f.path, 'users').name} of the first "
+        f"variant, **{first}** "
         f"(replicate 0{where}). `perksim explain` re-runs that replicate exactly and tells the "
         "user's story: their score on the day of the allocation and its parts, the rule and how far "
         "they were from it, whether search could see them, what they saw, and their pout over time.")
