@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import traceback
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,12 +74,30 @@ class RunResult:
         return self.model.users_frame()
 
 
+# Who hears how a run in this process goes, stage by stage: ``stage(name, done, total)`` with
+# the model's construction stages (graph, population, warm-up) and then ``steps``. Set by the
+# command line's progress display (views.console.Progress) for the runs of this process;
+# runs in worker processes are not followed.
+RUN_STAGES: ContextVar[Callable[[str, int, int], Any] | None] = ContextVar("run_stages",
+                                                                         default=None)
+
+
 def run_once(scenario: Scenario, replicate: int = 0,
              progress: Callable[[int, int], Any] | None = None) -> RunResult:
-    """Build and run one replicate of ``scenario`` to its last step."""
+    """Build and run one replicate of ``scenario`` to its last step; ``progress(done, total)``
+    hears the steps (and :data:`RUN_STAGES`, if set, every stage)."""
     seq = replicate_seed(scenario.seed, replicate)
-    model = PerkCampaignModel(scenario, rng=seq)
-    model.run(progress=progress)
+    stage = RUN_STAGES.get()
+    model = PerkCampaignModel(scenario, rng=seq, progress=stage)
+    if stage is not None:
+        def steps(done: int, total: int) -> None:
+            stage("steps", done, total)
+            if progress is not None:
+                progress(done, total)
+        stage("steps", 0, scenario.steps)
+        model.run(progress=steps)
+    else:
+        model.run(progress=progress)
     return RunResult(model=model, seed=describe_seed(seq))
 
 

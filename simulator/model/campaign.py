@@ -37,6 +37,10 @@ from simulator.model.strategies import Candidates, Strategy, make_strategy
 EMPTY = np.empty(0, dtype=np.int64)
 
 
+def _silent(stage: str, done: int, total: int) -> None:
+    """The construction's progress, heard by nobody."""
+
+
 class Brand(mesa.Agent):
     """A brand running one perk campaign; its per-user state is a column of the model's arrays."""
 
@@ -155,10 +159,14 @@ class PerkCampaignModel(mesa.Model):
     ['adopters', 'adopters_campaign', 'authenticity']
     """
 
-    def __init__(self, scenario: Scenario, rng: int | np.random.SeedSequence | None = None):
+    def __init__(self, scenario: Scenario, rng: int | np.random.SeedSequence | None = None,
+                 progress: Callable[[str, int, int], Any] | None = None):
         """``rng``: a master seed (int; default the scenario's), run as replicate 0 of that
         seed — the same run as ``perksim run --seed`` — or a ``SeedSequence`` (e.g.
-        ``simulator.replicate_seed(seed, r)`` for replicate r), which is copied, not consumed."""
+        ``simulator.replicate_seed(seed, r)`` for replicate r), which is copied, not consumed.
+        ``progress(stage, done, total)`` hears how the construction goes: the stages
+        ``graph``, ``population`` (total 0: not counted) and ``warm-up`` (its steps)."""
+        say = progress or _silent
         if rng is None or isinstance(rng, (int, np.integer)):
             seed = np.random.SeedSequence(int(scenario.seed if rng is None else rng), spawn_key=(0,))
         elif isinstance(rng, np.random.SeedSequence):
@@ -171,7 +179,9 @@ class PerkCampaignModel(mesa.Model):
         self.seed_sequence = seed
         # independent streams, so e.g. a different homophily does not change the graph
         graph_rng, population_rng, self.run_rng = self.rng.spawn(3)
+        say("graph", 0, 0)
         self.graph: Graph = generate(scenario.population.graph, scenario.population.size, graph_rng)
+        say("population", 0, 0)
         self.population: Population = build_population(scenario.population, self.graph, population_rng)
         self.n = self.graph.n
         b = scenario.behaviour
@@ -209,7 +219,7 @@ class PerkCampaignModel(mesa.Model):
         self._topic_share: np.ndarray | None = None
         self.watched: dict[int, list[dict[str, Any]]] = {}  # user → what happened to them
 
-        self.score_map: ScoreMap = self._warm_up(scenario.score.warmup)
+        self.score_map: ScoreMap = self._warm_up(scenario.score.warmup, say)
         self.score = self._current_score()
         self.score_start = self.score.copy()  # scores at step 0, to measure inflation
         self.datacollector = mesa.DataCollector(tables={"steps": metrics.STEP_COLUMNS})
@@ -248,11 +258,14 @@ class PerkCampaignModel(mesa.Model):
     def _current_score(self) -> np.ndarray:
         return self.score_map(self._raw_score())
 
-    def _warm_up(self, steps: int) -> ScoreMap:
+    def _warm_up(self, steps: int,
+                 progress: Callable[[str, int, int], Any] = lambda *_: None) -> ScoreMap:
         """Run posting and engagement for ``steps`` steps, then fit and freeze the score map."""
-        for _ in range(steps):
+        for i in range(steps):
+            progress("warm-up", i, steps)
             self._post_and_engage()
             self.t += 1
+        progress("warm-up", steps, steps)
         self.t = 0
         calibration = self.spec.score.calibration
         score_map = fit_score_map(self._raw_score(), calibration)

@@ -3,7 +3,9 @@ progress of long experiments (a bar on a terminal, periodic lines otherwise)."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 import time
 from typing import Any
 
@@ -93,21 +95,110 @@ def _rare_note(row: pd.Series) -> str:
     return f"{head}, {bound}{_fmt(int(need))} reps needed"
 
 
+STAGE_WORDS = {"graph": "building the follow graph", "population": "drawing the users",
+               "warm-up": "warming up the score", "steps": "stepping"}
+STAGE_DELAY = 2.0  # seconds a stage runs before its bar is drawn (short runs stay quiet)
+LINE_EVERY = 15.0  # seconds between plain progress lines when stderr is not a terminal
+TICK = 0.25  # seconds between redraws of a single run's progress
+
+
 class Progress:
     """A progress bar with runs done, failures and time left on a terminal; plain periodic
-    lines otherwise (every 10% of the runs, at most every 15 s)."""
+    lines otherwise (every 10% of the runs, at most every 15 s).
+
+    A single run (``perksim run``) is followed stage by stage instead — building the graph,
+    drawing the users, the score's warm-up, the steps — with a bar (tqdm) once a stage has
+    taken two seconds, or a line every 15 s when stderr is not a terminal. While it exists it
+    is the :data:`~simulator.experiment.plan.RUN_STAGES` listener of this process's runs.
+    """
 
     def __init__(self, label: str):
+        from simulator.experiment.plan import RUN_STAGES
+
         self.label = label
         self.tty = sys.stderr.isatty()
         self.start = time.monotonic()
         self.last_line = 0.0
         self.last_done = -1
         self.bar: Any = None
+        self.runs: int | None = None
+        self.stage_name: str | None = None
+        self.stage_bar: Any = None
+        self.stage_start = self.start
+        self.stage_done = self.stage_total = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        self._listening: Any = RUN_STAGES.set(self.stage)
+
+    def stage(self, name: str, done: int, total: int) -> None:
+        """Report a single run's progress: stage ``name``, ``done`` of ``total`` (0: not counted)."""
+        if self.runs != 1:  # an experiment's runs are counted by the runs bar instead
+            return
+        with self._lock:
+            if name != self.stage_name:
+                self._close_stage()
+                self.stage_name, self.stage_start = name, time.monotonic()
+            self.stage_done, self.stage_total = done, total
+        if self._ticker is None:  # a stage such as the graph reports only its start: a
+            # thread draws the bar (or the line) while the stage runs
+            self._ticker = threading.Thread(target=self._tick, name="perksim-progress", daemon=True)
+            self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(TICK):
+            with self._lock:
+                self._show(time.monotonic())
+
+    def _show(self, now: float) -> None:
+        if self.stage_name is None:
+            return
+        words = STAGE_WORDS.get(self.stage_name, self.stage_name)
+        done, total = self.stage_done, self.stage_total
+        if self.tty:
+            if self.stage_bar is None and now - self.stage_start >= STAGE_DELAY:
+                from tqdm import tqdm
+
+                self.stage_bar = tqdm(total=total or None, desc=f"{self.label}: {words}",
+                                      unit=" steps" if total else "", file=sys.stderr,
+                                      leave=False, dynamic_ncols=True, smoothing=0,
+                                      bar_format=None if total else "{desc}… {elapsed}")
+                # the stage began before its bar: time (and rate, time left) from its start
+                self.stage_bar.start_t -= now - self.stage_start
+            if self.stage_bar is not None:
+                self.stage_bar.n = done
+                self.stage_bar.refresh()
+        elif now - max(self.last_line, self.start) >= LINE_EVERY:
+            counted = ""
+            if total:
+                rate = (now - self.stage_start) / max(done, 1)
+                counted = f" {done:,}/{total:,}" + (f", ~{rate * (total - done):.0f} s left"
+                                                    if done else "")
+            click.echo(f"{self.label}: {words}{counted} ({now - self.start:.0f} s so far)", err=True)
+            self.last_line = now
+
+    def _close_stage(self) -> None:
+        if self.stage_bar is not None:
+            self.stage_bar.close()
+            self.stage_bar = None
+
+    def _stop_stages(self) -> None:
+        if self._ticker is not None:
+            self._stop.set()
+            self._ticker.join()
+            self._ticker = None
+        with self._lock:
+            self._close_stage()
+            self.stage_name = None
 
     def __call__(self, done: int, failed: int, total: int) -> None:
         """Report progress: ``done`` and ``failed`` runs out of ``total`` (the experiment's callback)."""
+        self.runs = total
         finished = done + failed
+        if total == 1:  # one run: its stages are the progress
+            if finished:
+                self._stop_stages()
+            return
         if self.tty:
             if self.bar is None:
                 self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
@@ -131,9 +222,16 @@ class Progress:
 
     def close(self) -> None:
         """Finish the progress bar, if one was drawn (once; closing again does nothing)."""
+        self._stop_stages()
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
+        if self._listening is not None:
+            from simulator.experiment.plan import RUN_STAGES
+
+            with contextlib.suppress(ValueError):  # closed in another context: leave it
+                RUN_STAGES.reset(self._listening)
+            self._listening = None
 
 
 VERDICT_SHORT = {"better": "better", "worse": "worse", "indistinguishable": "same",
