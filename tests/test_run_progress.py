@@ -47,6 +47,7 @@ def test_a_single_run_reports_every_stage_in_order_then_stops_listening():
     assert progress.heard[2] == ("warm-up", 0, 4) and ("warm-up", 4, 4) in progress.heard
     steps = [(d, t) for name, d, t in progress.heard if name == "steps"]
     assert steps[0] == (0, 6) and steps[-1] == (6, 6) and len(steps) == 7
+    assert names[-1] == "tables"
     assert RUN_STAGES.get() is None  # closed: later runs in this process are not followed
 
 

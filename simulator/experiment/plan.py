@@ -75,7 +75,7 @@ class RunResult:
 
 
 # Who hears how a run in this process goes, stage by stage: ``stage(name, done, total)`` with
-# the model's construction stages (graph, population, warm-up) and then ``steps``. Set by the
+# the model's construction stages (graph, population, warm-up), ``steps``, then ``tables``. Set by the
 # command line's progress display (views.console.Progress) for the runs of this process;
 # runs in worker processes are not followed.
 RUN_STAGES: ContextVar[Callable[[str, int, int], Any] | None] = ContextVar("run_stages",
@@ -96,6 +96,7 @@ def run_once(scenario: Scenario, replicate: int = 0,
                 progress(done, total)
         stage("steps", 0, scenario.steps)
         model.run(progress=steps)
+        stage("tables", 0, 0)  # the run's tables are made next (run_task)
     else:
         model.run(progress=progress)
     return RunResult(model=model, seed=describe_seed(seq))

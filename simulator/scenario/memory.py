@@ -16,7 +16,7 @@ T)``) and ``S = min(F, 200,000)`` edges sampled for the assortativity measure, i
                      3,000 users: the network picture; + 12 MiB where pyarrow is installed:
                      pandas then keeps text columns in pyarrow's memory pool)
 
-    peak = max(generation, population, run and output)
+    peak = max(generation, population, run and output)   (× 0.72 above 2,500,000 users)
 
 The constants were fitted to the peak resident memory of ``perksim run`` (minus the process's
 own after its imports, ~200 MB) for every graph kind from 2,000 to 200,000 users and from
@@ -72,6 +72,14 @@ WINDOW = 4  # recent posts, per user and step of the score window that is filled
 STEP_ROW = 2_550  # per-step records (one per step and brand): records, frame and text
 RUN_FIXED = 14 * 2**20  # figures and text buffers (17 MiB with networkx, whose freed heap it reused)
 NETWORK_FIGURE = 5 * 2**20  # the network picture, drawn for at most NETWORK_MAX_USERS users
+# Above LARGE_USERS users a run's arrays are so large that the allocator maps each one apart
+# and gives it back to the system when it is freed, instead of keeping it in its heap for
+# reuse: the peak is then LARGE_SHARE of what the constants above (fitted up to 200,000
+# users) give. Measured (klout_pout, 100 steps, users.parquet; peak RSS minus ~0.2 GiB):
+# 1M users 1.60 GiB (estimate 1.4, −12%), 2M 2.98 (2.7, −9%), 3M 2.91 (4.0 → 2.9), 10M 9.37
+# (13.3 → 9.6, +2%)
+LARGE_USERS = 2_500_000
+LARGE_SHARE = 0.72
 # pandas keeps text columns in pyarrow's memory pool when pyarrow is installed (the parquet
 # extra): measured +11 to +14 MiB at the run's peak, from 9,877 to 97,656 users
 ARROW_POOL = 12 * 2**20 if importlib.util.find_spec("pyarrow") is not None else 0
@@ -215,9 +223,10 @@ def estimate_graph(size: GraphSize, brands: int = 1, topics: int = 6, steps: int
     run = (kept + n * (RUN_USER + RUN_BRAND * b + TOPIC * k + WINDOW * filled)
            + STEP_ROW * steps * b + RUN_FIXED + ARROW_POOL
            + (NETWORK_FIGURE if n <= NETWORK_MAX_USERS else 0))
-    return Estimate(n, f, {"graph generation": int(generation),
-                           "population setup": int(population),
-                           "the run and its output": int(run)})
+    scale = LARGE_SHARE if n > LARGE_USERS else 1.0
+    return Estimate(n, f, {"graph generation": int(scale * generation),
+                           "population setup": int(scale * population),
+                           "the run and its output": int(scale * run)})
 
 
 def estimate(population: Any, campaigns: int = 1, steps: int = 60, window: int = 14,

@@ -96,7 +96,8 @@ def _rare_note(row: pd.Series) -> str:
 
 
 STAGE_WORDS = {"graph": "building the follow graph", "population": "drawing the users",
-               "warm-up": "warming up the score", "steps": "stepping"}
+               "warm-up": "warming up the score", "steps": "stepping",
+               "tables": "collecting the results"}
 STAGE_DELAY = 2.0  # seconds a stage runs before its bar is drawn (short runs stay quiet)
 LINE_EVERY = 15.0  # seconds between plain progress lines when stderr is not a terminal
 TICK = 0.25  # seconds between redraws of a single run's progress
