@@ -76,8 +76,9 @@ NETWORK_FIGURE = 5 * 2**20  # the network picture, drawn for at most NETWORK_MAX
 # and gives it back to the system when it is freed, instead of keeping it in its heap for
 # reuse: the peak is then LARGE_SHARE of what the constants above (fitted up to 200,000
 # users) give. Measured (klout_pout, 100 steps, users.parquet; peak RSS minus ~0.2 GiB):
-# 1M users 1.60 GiB (estimate 1.4, −12%), 2M 2.98 (2.7, −9%), 3M 2.91 (4.0 → 2.9), 10M 9.37
-# (13.3 → 9.6, +2%)
+# 1M users 1.13 GiB (estimate 1.4, +24%, on the safe side), 10M 9.05 (13.3 → 9.6, +6%);
+# before tables were normalised column by column (store.normalise_by_column): 1M 1.60,
+# 2M 2.98 (2.7), 3M 2.91 (4.0 → 2.9), 10M 9.37
 LARGE_USERS = 2_500_000
 LARGE_SHARE = 0.72
 # pandas keeps text columns in pyarrow's memory pool when pyarrow is installed (the parquet
