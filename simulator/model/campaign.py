@@ -258,8 +258,7 @@ class PerkCampaignModel(mesa.Model):
     def _current_score(self) -> np.ndarray:
         return self.score_map(self._raw_score())
 
-    def _warm_up(self, steps: int,
-                 progress: Callable[[str, int, int], Any] = lambda *_: None) -> ScoreMap:
+    def _warm_up(self, steps: int, progress: Callable[[str, int, int], Any] = _silent) -> ScoreMap:
         """Run posting and engagement for ``steps`` steps, then fit and freeze the score map."""
         for i in range(steps):
             progress("warm-up", i, steps)

@@ -54,9 +54,10 @@ class ScoreMap:
     calibration range the map continues linearly, so inflation shows up as higher scores.
 
     The map is evaluated every step for every user, so it finds each value's knot interval
-    through a lookup grid (a few cells per knot, each cell starting at the last knot at or
-    below it) instead of ``np.interp``'s binary search, and then interpolates with the very
-    formula ``np.interp`` uses: the scores are the same to the last bit (tested).
+    through a lookup grid (16 to 256 cells per knot; a value starts at the last knot of an
+    earlier cell and steps over its own cell's few knots) instead of ``np.interp``'s binary
+    search, and then interpolates with the very formula ``np.interp`` uses: the scores are the
+    same to the last bit (tested).
     """
 
     knots: np.ndarray  # increasing raw values
