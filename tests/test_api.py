@@ -4,7 +4,10 @@ command line. Scenarios are small (200 users, 10 steps) so each experiment takes
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import html
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 import simulator
+import simulator.model.metrics
 from simulator import Experiment, Results, compare, load_scenario, run, sweep
 from simulator.api import ExperimentError
 from simulator.cli import cli
@@ -131,3 +135,77 @@ def test_an_experiment_that_cannot_run_says_why_before_any_folder(scenario, tmp_
     with pytest.raises(ExperimentError, match="no variant 'nope'"):
         Experiment.start(scenario, "compare", tmp_path, variants=["nope"])
     assert not any(tmp_path.iterdir())
+
+
+# --- how results show themselves (Jupyter's _repr_html_, and repr) -----------------------------------
+
+
+def _cell(page: str, metric: str, column: int) -> str:
+    """The text of cell ``column`` (1: the first variant) in ``metric``'s row of an HTML table."""
+    row = re.search(rf"<tr>\s*<td><code>{metric}</code></td>(.*?)</tr>", page, re.S)
+    assert row, f"no row for {metric}"
+    return re.findall(r"<td>(.*?)</td>", row.group(1), re.S)[column - 1]
+
+
+def test_results_show_what_they_are_and_the_key_table_in_jupyter(saved):
+    from simulator.views.report.render import inline_html
+    from simulator.views.report.tables import Table, summary_tables
+    from simulator.views.report.vocabulary import fmt
+
+    result, folder = saved
+    page = result._repr_html_()
+    assert page.count("<table") == 1  # one brand: one table, metrics × variants
+    for fact in ("<strong>scenario</strong>: klout_pout", "<strong>kind</strong>: compare",
+                 "<strong>variants</strong>: 2: klout_63, lottery",
+                 "<strong>replicates</strong>: 2 per variant", "<strong>seed</strong>: 2012",
+                 "<strong>size</strong>: 200 users, 20 steps",
+                 f"<strong>folder</strong>: {html.escape(str(folder))}"):
+        assert fact in page
+    assert "<th>klout_63</th>" in page and "<th>lottery</th>" in page
+    fit = result.comparison.set_index(["variant", "metric"]).loc[("lottery", "recipient_fit")]
+    cell = _cell(page, "recipient_fit", 2)
+    assert cell.startswith(fmt(fit["mean"]) + " ")  # the mean, written as the report writes it
+    [(_, rows)] = summary_tables(Table(result.comparison), ["recipient_fit"])
+    assert cell == inline_html(rows[0][2])  # the very cell of the report's table
+
+
+def test_results_print_the_table_perksim_compare_prints(saved, scenario):
+    from simulator.views.console import format_comparison
+
+    result, _ = saved
+    text = repr(result)
+    assert text.startswith("perksim results: compare of klout_pout\n")
+    metrics = [m for m in dict.fromkeys([*scenario.metrics, *simulator.model.metrics.HEADLINE])]
+    assert text.endswith(format_comparison(result.comparison, metrics))
+    assert "DataFrame" not in text and len(text.splitlines()) < 40  # not the dataclass's dump
+
+
+def test_opened_results_show_their_folder_and_the_same_table(saved):
+    result, folder = saved
+    page = Results.open(folder)._repr_html_()
+    assert f"<strong>folder</strong>: {html.escape(str(folder))}" in page
+    assert page.split("</ul>")[1] == result._repr_html_().split("</ul>")[1]
+
+
+def test_the_display_escapes_names_and_says_when_no_run_finished(saved):
+    result, _ = saved
+    bad = "<img src=x onerror=alert(1)>"
+    renamed = dataclasses.replace(
+        result, summary=result.summary.replace({"variant": {"lottery": bad}}),
+        comparison=result.comparison.replace({"variant": {"lottery": bad}}))
+    page = renamed._repr_html_()
+    assert "<img" not in page and f"<th>{html.escape(bad)}</th>" in page
+    empty = dataclasses.replace(result, summary=result.summary.iloc[:0],
+                                comparison=result.comparison.iloc[:0])
+    assert "<table" not in empty._repr_html_() and "no run finished" in empty._repr_html_()
+    assert repr(empty).endswith("no run finished, so there is no table")
+
+
+def test_a_single_run_shows_its_final_values(scenario):
+    from simulator.views.console import format_summary
+
+    result = run(scenario.model_copy(update={"steps": 16}))
+    assert repr(result).endswith(format_summary(result.summary))
+    page = result._repr_html_()
+    assert "one run each, so no intervals" in page and "<th>base</th>" in page
+    assert "<strong>folder</strong>: not saved" in page

@@ -199,6 +199,20 @@ class Results(ExperimentResult):
 
     # --- views -----------------------------------------------------------------------------
 
+    def __repr__(self) -> str:
+        """What the results are (scenario, kind, variants, replicates, seed, folder) and the
+        table ``perksim compare`` prints (:mod:`simulator.api.display`)."""
+        from simulator.api.display import to_text
+
+        return to_text(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: what the results are, then the key metrics × variants with means
+        and 95% intervals, the cells of the teaching report's table (escaped HTML)."""
+        from simulator.api.display import to_html
+
+        return to_html(self)
+
     def _saved(self) -> Path:
         if self.folder is None:
             raise ValueError("save() the results first: figures and reports are files of "
