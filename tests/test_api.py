@@ -209,3 +209,25 @@ def test_a_single_run_shows_its_final_values(scenario):
     page = result._repr_html_()
     assert "one run each, so no intervals" in page and "<th>base</th>" in page
     assert "<strong>folder</strong>: not saved" in page
+
+
+def test_a_sweep_shows_a_table_per_variant_by_sweep_value():
+    sc = load_scenario(ROOT / "scenarios/threshold_sweep.yaml", overrides=SMALL)
+    result = sweep(sc, replicates=2)
+    page = result._repr_html_()
+    names = list(dict.fromkeys(result.summary["variant"]))
+    assert page.count("<table") == len(names) == 2
+    assert all(f"<th>courtside · {v}</th>" in page for v in names)
+    assert "<strong>sweep points</strong>: 4" in page and "<th>63</th>" in page
+    assert "sweep points: 4" in repr(result)
+
+
+@pytest.mark.slow
+def test_a_robustness_study_shows_its_shares(scenario):
+    from simulator import robust
+
+    result = robust(scenario, method="lhs", samples=4, replicates=2, variants=["klout_63", "lottery"])
+    page = result._repr_html_()
+    assert "<strong>design</strong>: lhs, 4 samples" in page and "<th>better</th>" in page
+    assert "<td>lottery</td>" in page and "<td>klout_63</td>" in page
+    assert "share of the sampled assumptions" in repr(result)
