@@ -16,8 +16,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -30,6 +28,7 @@ from simulator.views import dashboard as app  # noqa: E402
 from simulator.views import plots  # noqa: E402
 from simulator.views import server as serving  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 STRATEGY = "Strategy (who gets a perk)"
@@ -63,7 +62,8 @@ def test_factory_applies_the_levers_to_campaign_zero():
     sc = app.make_scenario(strategy="lottery", perks=12, exclusivity=0.9, transparency=0.4,
                            mention="required", disclosure=False, seed="class 3B", size=10_000)
     c = sc.campaigns[0]
-    assert c.strategy.kind == "lottery" and c.perks == 12 and c.start == app.CAMPAIGN_START
+    base = app.load_scenario(app.base_scenario_path())
+    assert c.strategy.kind == "lottery" and c.perks == 12 and c.start == base.campaigns[0].start
     assert (c.exclusivity, c.rule_transparency, c.mention, c.disclosure) == (0.9, 0.4, "required", False)
     assert sc.population.size == app.MAX_LIVE_USERS  # capped for the live view
     assert sc.seed == app.parse_seed("class 3B") == app.parse_seed(" class 3B ")
@@ -71,22 +71,34 @@ def test_factory_applies_the_levers_to_campaign_zero():
     assert app.make_scenario(strategy="outreach", perks=7).campaigns[0].strategy.contacts == 7
     with pytest.raises(ValueError, match="unknown strategy"):
         app.overrides(strategy="bribery")
+    with pytest.raises(TypeError, match="unknown lever"):
+        app.overrides(treshold=40)
 
 
 def test_the_levers_reach_the_scenario_as_typed_values_blamed_on_their_lever():
-    """No YAML text in between: each lever is a typed override with the value as the control
-    holds it, and a value the scenario refuses names the lever."""
+    """No YAML text in between: each lever that changes the scenario is a typed override with
+    the value as the control holds it, and a value the scenario refuses names the lever."""
     from simulator import ScenarioError
     from simulator.scenario.loader import Override
 
     levers = app.overrides(strategy="score_threshold", threshold=40.0, perks=12, seed="7")
     assert all(isinstance(o, Override) for o in levers)
     typed = {o.path: o.value for o in levers}
-    assert typed["campaigns[0].strategy"] == {"kind": "score_threshold", "threshold": 40}
-    assert type(typed["campaigns[0].strategy"]["threshold"]) is int  # an int slider's value
-    assert typed["seed"] == 7 and typed["campaigns[0].disclosure"] is True
+    assert typed == {"seed": 7, "population.size": 600, "campaigns[0].strategy.threshold": 40,
+                     "campaigns[0].perks": 12}  # the levers left as the scenario has them: none
+    assert type(typed["campaigns[0].strategy.threshold"]) is int  # an int slider's value
+    assert app.overrides(strategy="lottery")[1].value == {"kind": "lottery"}
     with pytest.raises(ScenarioError, match="the perks slider"):
         app.make_scenario(perks=-1)
+
+
+def test_the_page_shows_the_command_that_gives_the_same_run():
+    model = app.ClassroomModel(strategy="lottery", size=300, seed="class 3B", exclusivity=0.9)
+    assert model.command == (f"perksim run klout_pout --seed {app.parse_seed('class 3B')} "
+                             "--set population.size=300 --set 'campaigns[0].strategy={kind: lottery}' "
+                             "--set 'campaigns[0].perks=5' --set 'campaigns[0].exclusivity=0.9'")
+    other = app.run_command(ROOT / "tests" / "nowhere.yaml", [])
+    assert other == f"perksim run {ROOT / 'tests' / 'nowhere.yaml'}"  # a file of one's own: its path
 
 
 def test_layout_is_computed_once_per_graph(monkeypatch):
@@ -108,18 +120,24 @@ def test_layout_is_computed_once_per_graph(monkeypatch):
 
 
 def test_the_pictures_are_the_saved_figures_with_the_scenarios_pout_threshold(monkeypatch):
-    levers = app.overrides  # a base scenario with its own pouting threshold
-    monkeypatch.setattr(app, "overrides", lambda **k: [*levers(**k), "behaviour.pout_threshold=0.05"])
+    from simulator.scenario.loader import Override
+    from simulator.views import dashboard_model as dm
+
+    levers = dm.overrides  # a base scenario with its own pouting threshold
+    monkeypatch.setattr(dm, "overrides", lambda *a, **k: [
+        *levers(*a, **k), Override("behaviour.pout_threshold", 0.05)])
     model = app.ClassroomModel(size=80, seed=5)
     assert model.spec.behaviour.pout_threshold == 0.05
-    for _ in range(app.CAMPAIGN_START + 3):
+    assert model.command.endswith("--set behaviour.pout_threshold=0.05")
+    start = model.spec.campaigns[0].start
+    for _ in range(start + 3):
         model.step()
     fig = app.network_figure(model)
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "pouting, pout ≥ 0.05" in " ".join(labels)
     state = plots.network_states(model.users_frame(), model.brands[0].name, 0.05)
-    assert labels[0] == f"got a perk ({(state == 'perk').sum()})"  # the saved picture's legend
-    assert "day 6 of" in fig._suptitle.get_text()
+    assert labels[0].startswith(f"got a perk ({(state == 'perk').sum()}")  # the saved legend
+    assert f"day {start + 2}\n" in fig._suptitle.get_text()  # the steps table's day number
     series = app.metrics_figure(model)
     titles = [ax.get_title().replace("\n", " ") for ax in series.axes if ax.get_visible()]
     assert titles == [plots.metric_info(m)[0] for m in app.SERIES]  # the catalogue's, wrapped
@@ -132,37 +150,111 @@ def test_the_pictures_are_the_saved_figures_with_the_scenarios_pout_threshold(mo
 # --- headless render -----------------------------------------------------------------------
 
 
+def _sliders(rc) -> dict[str, v.Slider]:
+    return {w.label: w for w in rc.find(v.Slider).widgets}
+
+
+@pytest.mark.slow  # 8 s: the first screen, a Reset and two redraws of both figures
 def test_page_renders_headless_and_steps_with_the_chosen_strategy(built):
     _box, rc = solara.render(app.page, handle_error=False)
     try:
-        for label in ("Score threshold", "Perks", "Exclusivity", "Transparency", "Users"):
-            rc.find(v.Slider, label=label).assert_single()
+        sliders = _sliders(rc)
+        assert list(sliders) == ["Days per Step", "Score threshold", "Perks", "Exclusivity",
+                                 "Transparency", "Users"]
+        assert {w.thumb_label for w in sliders.values()} == {"always"}  # values shown
+        assert (sliders["Perks"].v_model, sliders["Users"].v_model) == (10, 600)  # 50 of 3,000
+        assert "10 perks for 600 users (1 in 60); the scenario: 50 for 3,000 (1 in 60)" in _text(rc)
         rc.find(v.Select, label=STRATEGY).assert_single()
         rc.find(v.Select, label="Mention policy").assert_single()
         rc.find(v.Checkbox, label="Disclosure (#ad)").assert_single()
         rc.find(v.TextField, label="Seed (press Enter)").assert_single()
+        assert not rc.find(v.Checkbox, label="Use Threads").widgets  # mesa's, not offered
+        assert "Render Interval (steps)" not in sliders and "Step runs the model 1 day (" in _text(rc)
         assert rc.find(v.Select, label=STRATEGY).widget.items == app.strategies()
         assert len(rc.find(widgets.Image).widgets) >= 2  # the network and the metrics
-        assert built and built[-1].t == 0
+        assert built and built[-1].t == 0 and "Not started" in _text(rc)
+        assert "The same run on the command line: perksim run klout_pout" in _text(rc)
         before = bytes(rc.find(widgets.Image).widgets[0].value)
 
+        sliders["Users"].v_model = 300  # the perks keep their share
+        assert _sliders(rc)["Perks"].v_model == 5
+        rc.find(v.Select, label=STRATEGY).widget.v_model = "outreach"  # no perk paid
+        assert list(_sliders(rc)) == ["Days per Step", "Perks", "Users"]
+        assert not rc.find(v.Select, label="Mention policy").widgets
         rc.find(v.Select, label=STRATEGY).widget.v_model = "lottery"
-        rc.find(v.Slider, label="Perks").widget.v_model = 20
+        sliders = _sliders(rc)
+        assert "Score threshold" not in sliders and sliders["Transparency"].v_model == 0.8
+        sliders["Perks"].v_model = 20
+        sliders["Days per Step"].v_model = 10
         rc.find(v.Btn, children=["Reset"]).widget.click()
         model = built[-1]
         assert model.brands[0].strategy.name == "lottery" and model.spec.campaigns[0].perks == 20
-        assert model.spec.campaigns[0].start == app.CAMPAIGN_START
+        start = model.spec.campaigns[0].start
+        assert model.n == 300 and start == app.load_scenario(app.base_scenario_path()).campaigns[0].start
 
-        for _ in range(app.CAMPAIGN_START + 1):
+        for _ in range(2):  # 10 days a click: days 0–19
             rc.find(v.Btn, children=["Step"]).widget.click()
-        assert model is built[-1] and model.t == app.CAMPAIGN_START + 1
+        assert model is built[-1] and model.t == 20
         assert int((model.perk[:, 0] > 0).sum()) == 20  # the lottery handed out every perk
         assert len(model.steps_frame()) == model.t
         shown = _text(rc)
-        assert f"Day {model.t} of {model.spec.steps}" in shown and "strategy: lottery" in shown
+        assert f"Day 19 of days 0–{model.spec.steps - 1}" in shown and "strategy: lottery" in shown
+        assert "perks given: 20 of 20" in shown
         assert bytes(rc.find(widgets.Image).widgets[0].value) != before  # redrawn
     finally:
         rc.close()
+
+
+# --- the server ----------------------------------------------------------------------------
+
+
+def test_the_address_is_printed_once_the_page_answers(monkeypatch, capsys):
+    """`perksim dashboard` says where the page is only when it answers: here a stand-in
+    server refuses twice (503) before it answers 200."""
+    import http.server
+    import threading
+
+    answers: list[int] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            answers.append(503 if len(answers) < 2 else 200)
+            self.send_response(answers[-1])
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    port = httpd.server_address[1]
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    seen_at_wait: list[str] = []
+
+    class Solara:  # `solara run`: running until waited for
+        returncode = None
+
+        def __init__(self, command, env):
+            assert capsys.readouterr().out == ""  # nothing printed before the server starts
+
+        def poll(self):
+            return self.returncode
+
+        def wait(self, timeout=None):
+            seen_at_wait.append(capsys.readouterr().out)
+            self.returncode = 0
+            return 0
+
+    monkeypatch.setattr(serving, "fetch_frontend_assets", lambda: [])
+    monkeypatch.setattr(serving.subprocess, "Popen", Solara)
+    try:
+        serving.serve(None, host="127.0.0.1", port=port)
+    finally:
+        httpd.shutdown()
+    assert answers == [503, 503, 200]
+    assert seen_at_wait[0].startswith(f"dashboard: http://127.0.0.1:{port}  (scenario ")
+    assert serving.local_url("0.0.0.0", 80) == "http://127.0.0.1:80/"
+    assert serving.local_url("::", 80) == "http://[::1]:80/"
+    assert not serving.wait_until_serving(f"http://127.0.0.1:{_free_port()}/", timeout=0.3)
 
 
 # --- in a browser --------------------------------------------------------------------------
@@ -174,36 +266,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"solara exited with {proc.returncode} before serving {url}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.25)
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
-
-
-@pytest.fixture
-def server(tmp_path):
-    """``solara run`` serving the page on a free loopback port; yields its URL."""
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``solara run`` serving the page on a free loopback port, once for the module's browser
+    tests; yields its URL and its log file."""
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         pytest.skip("browser test needs Debian's chromium and chromium-driver "
                     "(/usr/bin/chromium, /usr/bin/chromedriver): apt-get install chromium chromium-driver")
     if shutil.which("npm"):  # the page's browser files, from the npm registry (no CDN here)
         serving.fetch_frontend_assets()
     port = _free_port()
-    log = (tmp_path / "server.log").open("w")
+    log_path = tmp_path_factory.mktemp("dashboard") / "server.log"
+    log = log_path.open("w")
     proc = subprocess.Popen(serving.server_command("127.0.0.1", port), env=serving.server_env(None),
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_http(url, proc, timeout=40)
-        yield url
+        if not serving.wait_until_serving(url, proc, timeout=60):
+            raise RuntimeError(f"{url} did not answer (solara: {proc.poll()}): "
+                               f"{log_path.read_text()[-1500:]}")
+        yield url, log_path
     finally:
         proc.terminate()
         try:
@@ -214,8 +296,8 @@ def server(tmp_path):
         log.close()
 
 
-@pytest.fixture
-def browser():
+@pytest.fixture(scope="module")
+def browser(server):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -235,90 +317,155 @@ def browser():
         shutil.rmtree(profile, ignore_errors=True)
 
 
-@pytest.mark.slow
-def test_dashboard_in_a_browser(server, browser, tmp_path):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
+class Page:
+    """The dashboard in the browser: a fresh session (a new model) on every ``open``."""
 
-    def wait(condition, what: str, timeout: float = 30):
+    def __init__(self, browser, url: str, log: Path, tmp_path: Path):
+        self.browser, self.url, self.log, self.tmp_path = browser, url, log, tmp_path
+
+    def open(self) -> Page:
+        from selenium.webdriver.common.by import By
+
+        self.browser.get(self.url)
+        self.wait(lambda: self.button("Step") and len(self.browser.find_elements(
+            By.CSS_SELECTOR, "img")) >= 2 and "Not started" in self.body(),
+            "the controls and the plots")
+        return self
+
+    def wait(self, condition, what: str, timeout: float = 30):
+        from selenium.webdriver.support.ui import WebDriverWait
+
         try:
-            return WebDriverWait(browser, timeout, poll_frequency=0.2).until(lambda d: condition())
+            return WebDriverWait(self.browser, timeout, poll_frequency=0.2).until(
+                lambda d: condition())
         except Exception as exc:
-            browser.save_screenshot(str(tmp_path / "failed.png"))
-            body = browser.find_element(By.TAG_NAME, "body").text[:1500]
-            server_log = (tmp_path / "server.log").read_text()[-1500:]
-            raise AssertionError(f"timed out waiting for {what}\npage:\n{body}\nserver:\n"
-                                 f"{server_log}") from exc
+            self.browser.save_screenshot(str(self.tmp_path / "failed.png"))
+            raise AssertionError(f"timed out waiting for {what}\npage:\n{self.body()[:1500]}\n"
+                                 f"server:\n{self.log.read_text()[-1500:]}") from exc
 
-    def button(label: str):
-        found = browser.find_elements(By.XPATH, f"//button[normalize-space()='{label}']")
+    def button(self, label: str):
+        from selenium.webdriver.common.by import By
+
+        found = self.browser.find_elements(By.XPATH, f"//button[normalize-space()='{label}']")
         return found[0] if found else None
 
-    def body() -> str:
-        return browser.find_element(By.TAG_NAME, "body").text
+    def body(self) -> str:
+        from selenium.webdriver.common.by import By
 
-    def day() -> int:
-        found = re.search(r"Day (\d+) of", body())
+        return self.browser.find_element(By.TAG_NAME, "body").text
+
+    def day(self) -> int:
+        found = re.search(r"Day (\d+) of", self.body())
         return int(found.group(1)) if found else -1
 
-    browser.get(server)
-    wait(lambda: button("Step") and len(browser.find_elements(By.CSS_SELECTOR, "img")) >= 2,
-         "the controls and the plots")
-    text = body()
-    for label in ("Strategy (who gets a perk)", "Score threshold", "Perks", "Exclusivity",
-                  "Transparency", "Mention policy", "Disclosure (#ad)", "Seed", "Users"):
-        assert label in text
-    assert "Day 0 of" in text and "Running: score_threshold" in text
+    def thumb(self, label: str):
+        from selenium.webdriver.common.by import By
 
-    # the strategy select: open it, pick the lottery
-    field = browser.find_element(By.XPATH, f"//label[normalize-space()='{STRATEGY}']/ancestor::"
-                                           "div[contains(@class, 'v-field')][1]")
+        return self.browser.find_element(
+            By.XPATH, f"//label[normalize-space()='{label}']/ancestor::div"
+                      "[contains(concat(' ', @class, ' '), ' v-input ')][1]//*[@role='slider']")
+
+    def slide(self, label: str, steps: int) -> int:
+        """Move a slider ``steps`` steps right with the keyboard; its new value."""
+        from selenium.webdriver.common.keys import Keys
+
+        thumb = self.thumb(label)
+        old = int(thumb.get_attribute("aria-valuenow"))
+        thumb.click()
+        thumb.send_keys(*[Keys.ARROW_RIGHT] * steps)
+        self.wait(lambda: int(thumb.get_attribute("aria-valuenow")) != old, f"{label} to move")
+        return int(thumb.get_attribute("aria-valuenow"))
+
+    def step_to(self, day: int, days_per_step: int = 10) -> None:
+        """Days per Step set to ``days_per_step`` (seen by the server: the help text says so),
+        then Step until ``day`` has run."""
+        assert self.slide("Days per Step", days_per_step - 1) == days_per_step
+        self.wait(lambda: f"Step runs the model {days_per_step} days" in self.body(),
+                  "the server to take the days per step")
+        while self.day() < day:
+            before = self.day()
+            self.button("Step").click()
+            self.wait(lambda b=before: self.day() > b, "a step to show")
+        assert self.day() == day, "stepped past the day: the days per step do not divide it"
+
+
+@pytest.fixture
+def page(server, browser, tmp_path):
+    url, log = server
+    return Page(browser, url, log, tmp_path).open()
+
+
+@pytest.mark.slow
+def test_the_first_screen_on_the_perk_day_plus_5_shows_the_perks_perksim_run_gives(page):
+    """The teacher's check: the dashboard as it opens, stepped to the scenario's perk day + 5,
+    shows the perks given (and users reached) of `perksim run` at the same size and seed."""
+    from simulator import api
+
+    base = app.base_scenario_path()
+    scenario = app.load_scenario(base)
+    day = scenario.campaigns[0].start + 5
+    command = "perksim run klout_pout --set population.size=600 --set 'campaigns[0].perks=10'"
+    assert command in page.body() and f"perks go out on day {day - 5}" in page.body()
+    page.step_to(day)
+    found = re.search(r"perks given: (\d+) of (\d+) · reached: (\d+)", page.body())
+    assert found, page.body()
+    steps = api.run(app.load_scenario(base, overrides=["population.size=600",
+                                                       "campaigns[0].perks=10"])).steps
+    row = steps[steps.step == day].iloc[0]
+    assert (int(found[1]), int(found[2]), int(found[3])) == (row.perks_given, 10, row.reach)
+    assert row.perks_given == 10  # every perk given, as in the scenario (50 of 50)
+
+
+@pytest.mark.slow
+def test_the_levers_follow_the_strategy_and_reach_the_model(page, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    text = page.body()
+    for label in (STRATEGY, "Score threshold", "Perks", "Exclusivity", "Transparency",
+                  "Mention policy", "Disclosure (#ad)", "Seed", "Users", "Days per Step"):
+        assert label in text, label
+    assert "Use Threads" not in text and "Render Interval" not in text  # mesa's own: not offered
+    assert "Running: score_threshold" in text
+    values = [e.text for e in page.browser.find_elements(By.CSS_SELECTOR, ".v-slider-thumb__label")]
+    assert "63" in values and "10" in values and "600" in values  # the sliders show their values
+
+    # the strategy select: open it, pick the lottery; the threshold's slider goes
+    field = page.browser.find_element(By.XPATH, f"//label[normalize-space()='{STRATEGY}']/"
+                                                "ancestor::div[contains(@class, 'v-field')][1]")
     field.click()
-    option = wait(lambda: next((e for e in browser.find_elements(
+    option = page.wait(lambda: next((e for e in page.browser.find_elements(
         By.XPATH, "//div[contains(@class, 'v-list-item')][normalize-space()='lottery']")
         if e.is_displayed()), None), "the strategy menu")
     option.click()
-    # the perks slider: focus its thumb, five steps right with the keyboard
-    thumb = browser.find_element(By.XPATH, "//label[normalize-space()='Perks']/ancestor::div"
-                                           "[contains(concat(' ', @class, ' '), ' v-input ')][1]"
-                                           "//*[@role='slider']")
-    perks = int(thumb.get_attribute("aria-valuenow"))
-    thumb.click()
-    thumb.send_keys(*[Keys.ARROW_RIGHT] * 5)
-    wait(lambda: int(thumb.get_attribute("aria-valuenow")) != perks, "the perks slider to move")
-    moved = int(thumb.get_attribute("aria-valuenow"))
+    page.wait(lambda: "Score threshold" not in page.body(), "the threshold slider to go")
+    moved = page.slide("Perks", 5)
 
     # The slider's new value reaches the server over the websocket a moment after the browser
     # shows it; a Reset clicked within that moment (a test's speed, not a person's, and mostly on
     # a loaded machine) builds the model with the old value. So Reset again, up to three times,
     # until the running model has the new value.
     for attempt in range(3):
-        button("Reset").click()
-        wait(lambda: "Running: lottery" in body(), "Reset to build a lottery model")
+        page.button("Reset").click()
+        page.wait(lambda: "Running: lottery" in page.body(), "Reset to build a lottery model")
         try:
-            wait(lambda: f"{moved} perks" in body(), f"{moved} perks after Reset", timeout=5)
+            page.wait(lambda: f"{moved} perks" in page.body(), f"{moved} perks after Reset", timeout=5)
             break
         except AssertionError:
             if attempt == 2:
                 raise
-    network = browser.find_elements(By.CSS_SELECTOR, "img")[0].get_attribute("src")
-    for _ in range(app.CAMPAIGN_START + 1):
-        before = body()
-        button("Step").click()
-        wait(lambda b=before: body() != b, "a step to show")
-    wait(lambda: f"Day {app.CAMPAIGN_START + 1} of" in body(), "the day counter")
-    wait(lambda: browser.find_elements(By.CSS_SELECTOR, "img")[0].get_attribute("src") != network,
-         "the network picture to be redrawn")
-    assert f"perks given: {moved}" in body()  # the lottery handed every perk out
+    network = page.browser.find_elements(By.CSS_SELECTOR, "img")[0].get_attribute("src")
+    page.step_to(19)
+    page.wait(lambda: page.browser.find_elements(By.CSS_SELECTOR, "img")[0].get_attribute("src")
+              != network, "the network picture to be redrawn")
+    assert f"perks given: {moved} of {moved}" in page.body()  # the lottery handed every perk out
 
-    button("▶").click()  # run (play) a few days, then pause
-    wait(lambda: day() >= app.CAMPAIGN_START + 4, "play to run on")
-    button("❚❚").click()
-    wait(lambda: button("Step") is not None and button("Step").is_enabled(), "pause")
+    page.button("▶").click()  # run (play) a few days, then pause
+    page.wait(lambda: page.day() >= 29, "play to run on")
+    page.button("❚❚").click()
+    page.wait(lambda: page.button("Step") is not None and page.button("Step").is_enabled(), "pause")
 
     shot = tmp_path / "dashboard.png"
-    assert browser.save_screenshot(str(shot))
+    assert page.browser.save_screenshot(str(shot))
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
     if os.environ.get("PERKSIM_KEEP_SCREENSHOT"):

@@ -1,19 +1,25 @@
-"""The interactive classroom dashboard: a Mesa SolaraViz page (``perksim dashboard``).
+"""The interactive classroom dashboard: a solara page (``perksim dashboard``) on a Mesa model.
 
-The sidebar holds the campaign's levers — allocation strategy, the strategies' own levers
-(the score threshold; each strategy class lists its ``levers``), number of perks, exclusivity
-framing, rule transparency, mention policy, disclosure, seed and a population size capped
-for the live view. The strategies offered are those of the registry, plug-ins included. The
-main area shows the follows network, coloured by who got a perk, adopted, is pouting or was
-reached, and the campaign's metrics over time. Changing a lever takes effect on **Reset**;
-**Step** and **▶** run the model.
+It tells the scenario's own story: the base scenario (the bundled ``klout_pout`` unless
+``PERKSIM_DASHBOARD_SCENARIO`` names another) with its own timings — perks go out on its perk
+day — at no more than 600 users so the network stays drawable, with its perks (and anything
+else counted in users) scaled to keep their share of the population, and seeded as
+``perksim run``'s first replicate: the numbers are those of the ``perksim run`` command the
+page shows (see :mod:`simulator.views.dashboard_model`).
 
-The model is a :class:`PerkCampaignModel` built from a base scenario file (the bundled
-``klout_pout`` unless ``PERKSIM_DASHBOARD_SCENARIO`` names another) with the levers applied
-to its first campaign as overrides, and the campaign starting early (day 3) so something
-happens within a few clicks. The pictures are the figures ``perksim run`` saves
-(:mod:`simulator.views.plots`), drawn from the live model's tables after every step; the
-network layout is computed once per graph and cached, never recomputed on a redraw.
+The sidebar holds the campaign's levers — allocation strategy, the strategy's own levers (the
+score threshold for the threshold), perks, and for paid perks their framing, rule
+transparency, mention policy and disclosure — the seed and the users, each shown only when it
+applies to the chosen strategy, sliders showing their values. The strategies offered are
+those of the registry, plug-ins included. The main area shows the follows network, coloured
+by who got a perk, adopted, is pouting or was reached, and the campaign's metrics over time.
+Changing a lever takes effect on **Reset**; **Step** and **▶** run the model (Mesa's
+controller; its threads and render-interval controls are not offered: "Days per Step" is the
+render interval, explained on the page).
+
+The pictures are the figures ``perksim run`` saves (:mod:`simulator.views.plots`), drawn from
+the live model's tables after every step; the network layout is computed once per graph and
+cached, never recomputed on a redraw.
 
 Start it with ``perksim dashboard`` or :func:`simulator.views.server.serve`;
 ``solara run simulator.views.dashboard:page`` works too. Importing this module only defines
@@ -22,218 +28,67 @@ the page: no model is built until a browser connects.
 
 from __future__ import annotations
 
-import os
-import zlib
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import solara
 
 from simulator.model.campaign import PerkCampaignModel
-from simulator.model.strategies import Lever, registry
-from simulator.scenario.library import resolve, scenarios_dir
-from simulator.scenario.loader import Override, load_scenario
+from simulator.model.strategies import registry
+from simulator.scenario.loader import load_scenario
 from simulator.scenario.schema import Scenario
 from simulator.views import plots
+from simulator.views.dashboard_model import (
+    DEFAULT_SCENARIO,
+    MAX_LIVE_USERS,
+    MENTIONS,
+    SCENARIO_ENV,
+    ClassroomModel,
+    applicable,
+    base_scenario_path,
+    lever_defaults,
+    live_size,
+    make_scenario,
+    model_params,
+    overrides,
+    own_transparency,
+    parse_seed,
+    perks_of,
+    run_command,
+    scaled,
+    strategies,
+    strategy_levers,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-SCENARIO_ENV = "PERKSIM_DASHBOARD_SCENARIO"
-DEFAULT_SCENARIO = "klout_pout"
+__all__ = ["DEFAULT_SCENARIO", "MAX_LIVE_USERS", "MENTIONS", "SCENARIO_ENV", "ClassroomModel",
+           "base_scenario_path", "lever_defaults", "load_scenario", "make_scenario",
+           "model_params", "overrides", "page", "parse_seed", "run_command", "strategies", "strategy_levers"]
+
 TITLE = "Klout Pout: who gets the perk — and who pouts?"
 INTRO = ("A brand hands out perks to some users. Choose how it picks them (left), press "
          "Reset to apply, then Step or ▶: watch who is reached — and who feels left out.")
-MENTIONS = ["none", "recommended", "required"]
-DEFAULT_SIZE = 300
-MAX_LIVE_USERS = 600  # the live view redraws every node each step: keep it small
+RUN_HELP = ("Step runs the model {days} (“Days per Step”: Mesa's render interval); ▶ runs on, "
+            "a day every 0.3 s, redrawing after every {days}; ❚❚ pauses. Reset builds a new run "
+            "from the levers below.")
 MAX_DRAWN_USERS = 1000  # graphs that fix their own size are drawn only up to this
-CAMPAIGN_START = 3  # day the perks go out in the dashboard (early, so class sees it)
+PLAY_INTERVAL = 300  # ms between days when playing
+MAX_DAYS_PER_STEP = 10
+THUMB_ROOM = {"padding-top": "30px"}  # room above a slider for its value, always shown
 FIGSIZE = (5.6, 5.2)  # inches; × FIGURE_DPI ≈ 640 × 600 pixels, half the page's width
 FIGURE_DPI = 115  # the figures' 9–11 pt text at this size reads on a classroom projector
 SERIES = ["reach", "engaged_reach", "authenticity", "pout_fans"]  # metrics of the catalogue
 
 
-# --- the model factory --------------------------------------------------------------------
-
-
-def base_scenario_path(scenario: str | os.PathLike[str] | None = None) -> Path:
-    """The base scenario file: ``scenario`` (a path or a bundled name), else the environment's
-    ``PERKSIM_DASHBOARD_SCENARIO``, else the bundled ``klout_pout``."""
-    name = scenario or os.environ.get(SCENARIO_ENV) or DEFAULT_SCENARIO
-    path = resolve(name)
-    if not path.exists() and str(name) == DEFAULT_SCENARIO:
-        folder = scenarios_dir()
-        if folder is not None:
-            path = folder / f"{DEFAULT_SCENARIO}.yaml"
-    return path
-
-
-def parse_seed(seed: int | str) -> int:
-    """A seed from the seed box: an integer as typed, any other text hashed to one."""
-    text = str(seed).strip()
-    try:
-        return abs(int(text)) % 2**63
-    except ValueError:
-        return zlib.crc32(text.encode("utf-8"))
-
-
-# --- the strategies and their levers, from the registry ------------------------------------
-
-
-def strategies() -> list[str]:
-    """The strategies the dashboard offers: every registered one (built-ins first, then
-    plug-ins in the order registered) that is ``on_dashboard``."""
-    return [name for name, cls in registry().items() if cls.on_dashboard]
-
-
-def strategy_levers() -> dict[str, tuple[Lever, Any]]:
-    """The strategies' own levers by control (a parameter's name), with their starting value
-    (the parameter's default); the first strategy to declare a control defines it. Levers
-    that follow the Perks slider (outreach's contacts) have no control of their own."""
-    out: dict[str, tuple[Lever, Any]] = {}
-    for kind in strategies():
-        cls = registry()[kind]
-        for lever in cls.levers:
-            if not lever.follows and lever.param not in out:
-                out[lever.param] = (lever, _held(lever, cls.Params.model_fields[lever.param].default))
-    return out
-
-
-def _held(lever: Lever, value: Any) -> Any:
-    """``value`` as the lever's control holds it (an int slider: a rounded number)."""
-    return {"int": round, "float": float, "bool": bool}.get(lever.control, lambda v: v)(value)
-
-
-def strategy_override(strategy: str, perks: int, levers: dict[str, Any]) -> dict[str, Any]:
-    """The strategy the levers describe, as the value of ``campaigns[0].strategy``: its kind
-    and its levers' values (``levers``: by control; a missing one takes the parameter's
-    default), each of the type its control holds."""
-    cls = registry()[strategy]
-    value: dict[str, Any] = {"kind": strategy}
-    for lever in cls.levers:
-        held = perks if lever.follows == "perks" else levers.get(
-            lever.param, _held(lever, cls.Params.model_fields[lever.param].default))
-        value[lever.param] = {"int": int, "float": float, "bool": bool}.get(
-            lever.control, lambda v: v)(held)
-    return value
-
-
-def overrides(*, strategy: str = "score_threshold", perks: int = 50,
-              exclusivity: float = 0.5, transparency: float = 0.0, mention: str = "recommended",
-              disclosure: bool = True, seed: int | str = 2012, size: int = DEFAULT_SIZE,
-              start: int = CAMPAIGN_START, **levers: Any) -> list[Override]:
-    """The dashboard's levers as typed scenario overrides for campaign 0 (values used as they
-    are, no YAML text; each names its lever in messages).
-    ``levers``: the strategies' own (``threshold=63``; see :func:`strategy_levers`)."""
-    offered = strategies()
-    if strategy not in offered:
-        raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(offered)}")
-    if mention not in MENTIONS:
-        raise ValueError(f"unknown mention policy {mention!r}; choose one of {', '.join(MENTIONS)}")
-    unknown = sorted(set(levers) - set(strategy_levers()))
-    if unknown:
-        raise TypeError(f"unknown lever(s) {', '.join(unknown)}; the strategies' levers: "
-                        f"{', '.join(strategy_levers())}")
-    c = "campaigns[0]"
-    values: list[tuple[str, Any, str]] = [
-        ("seed", parse_seed(seed), "the seed"),
-        ("population.size", max(2, min(int(size), MAX_LIVE_USERS)), "the users slider"),
-        (f"{c}.strategy", strategy_override(strategy, perks, levers), "the strategy levers"),
-        (f"{c}.perks", int(perks), "the perks slider"),
-        (f"{c}.start", int(start), "the campaign start"),
-        (f"{c}.exclusivity", float(exclusivity), "the exclusivity slider"),
-        (f"{c}.rule_transparency", float(transparency), "the transparency slider"),
-        (f"{c}.mention", mention, "the mention policy"),
-        (f"{c}.disclosure", bool(disclosure), "the disclosure switch"),
-    ]
-    return [Override(path, value, f"{what} ({path}={value!r})") for path, value, what in values]
-
-
-def make_scenario(base: str | os.PathLike[str] | None = None, **levers: Any) -> Scenario:
-    """The base scenario with the dashboard's levers applied (see :func:`overrides`)."""
-    return load_scenario(base_scenario_path(base), overrides=overrides(**levers))
-
-
-class ClassroomModel(PerkCampaignModel):
-    """A :class:`PerkCampaignModel` built from the dashboard's levers.
-
-    SolaraViz re-creates the model on **Reset** by calling this class with the sidebar's
-    values as keyword arguments, so every lever is a keyword here.
-    """
-
-    def __init__(self, strategy: str = "score_threshold", perks: int = 50,
-                 exclusivity: float = 0.5, transparency: float = 0.0,
-                 mention: str = "recommended", disclosure: bool = True, seed: int | str = 2012,
-                 size: int = DEFAULT_SIZE, base: str | None = None, scenario: Any = None,
-                 **levers: Any):
-        # ``levers``: the strategies' own (``threshold``, and any a plug-in strategy declares);
-        # ``scenario``: mesa's own, which SolaraViz passes on Reset — ignored, as the scenario
-        # is built from the levers
-        self.levers = dict(strategy=strategy, **levers, perks=perks,
-                           exclusivity=exclusivity, transparency=transparency, mention=mention,
-                           disclosure=disclosure, seed=seed, size=size)
-        scenario = make_scenario(base, **self.levers)
-        super().__init__(scenario, rng=scenario.seed)
-
-
-def lever_defaults(scenario: Scenario) -> dict[str, Any]:
-    """The sidebar's starting values, read from the base scenario's first campaign."""
-    camp = scenario.campaigns[0]
-    kind = camp.strategy.kind if camp.strategy.kind in strategies() else "score_threshold"
-    transparency = (camp.rule_transparency if camp.rule_transparency is not None
-                    else registry()[camp.strategy.kind].transparency)
-    own = {key: _held(lever, getattr(camp.strategy, key)) if hasattr(camp.strategy, key) else start
-           for key, (lever, start) in strategy_levers().items()}
-    return dict(
-        strategy=kind,
-        **own,
-        perks=int(camp.perks),
-        exclusivity=float(camp.exclusivity),
-        transparency=float(transparency),
-        mention=camp.mention,
-        disclosure=bool(camp.disclosure),
-        seed=str(scenario.seed),
-        size=min(scenario.population.size, DEFAULT_SIZE),
-    )
-
-
-def model_params(base: Path, defaults: dict[str, Any]) -> dict[str, Any]:
-    """SolaraViz's ``model_params``: the sidebar controls and the fixed base scenario."""
-    d = defaults
-    return {
-        "strategy": {"type": "Select", "label": "Strategy (who gets a perk)",
-                     "value": d["strategy"], "values": strategies()},
-        **{key: _control(lever, d[key]) for key, (lever, _) in strategy_levers().items()},
-        "perks": {"type": "SliderInt", "label": "Perks",
-                  "value": d["perks"], "min": 0, "max": 150, "step": 1},
-        "exclusivity": {"type": "SliderFloat", "label": "Exclusivity",
-                        "value": d["exclusivity"], "min": 0.0, "max": 1.0, "step": 0.05},
-        "transparency": {"type": "SliderFloat",
-                         "label": "Transparency",
-                         "value": d["transparency"], "min": 0.0, "max": 1.0, "step": 0.05},
-        "mention": {"type": "Select", "label": "Mention policy", "value": d["mention"],
-                    "values": MENTIONS},
-        "disclosure": {"type": "Checkbox", "label": "Disclosure (#ad)",
-                       "value": d["disclosure"]},
-        "seed": {"type": "InputText", "label": "Seed (press Enter)", "value": d["seed"]},
-        "size": {"type": "SliderInt", "label": "Users",
-                 "value": d["size"], "min": 50, "max": MAX_LIVE_USERS, "step": 50},
-        "base": str(base),
-    }
-
-
-def _control(lever: Lever, value: Any) -> dict[str, Any]:
-    """A strategy lever as a SolaraViz control."""
-    if lever.control == "choice":
-        return {"type": "Select", "label": lever.label, "value": value, "values": list(lever.choices)}
-    if lever.control == "bool":
-        return {"type": "Checkbox", "label": lever.label, "value": value}
-    kind, number = ("SliderInt", int) if lever.control == "int" else ("SliderFloat", float)
-    return {"type": kind, "label": lever.label, "value": value, "min": number(lever.min),
-            "max": number(lever.max), "step": number(lever.step)}
+def day_label(model: PerkCampaignModel) -> str:
+    """The last day run, numbered as ``perksim run``'s steps table and figures number them
+    (day 0 is the first; the perks go out on the campaign's ``start`` day)."""
+    if model.t == 0:
+        return f"Not started (days 0–{model.spec.steps - 1}; press Step)"
+    return f"Day {model.t - 1} of days 0–{model.spec.steps - 1}"
 
 
 # --- the pictures: the figures of simulator.views.plots, from the live model's tables ---------
@@ -242,7 +97,7 @@ def _control(lever: Lever, value: Any) -> dict[str, Any]:
 def _steps_so_far(model: PerkCampaignModel) -> pd.DataFrame:
     """``model.steps_frame()``, safe while a step is being recorded in another thread.
 
-    (SolaraViz's "Use Threads" draws while the model steps; a row is appended one column
+    (▶ steps the model in a thread while the page may draw; a row is appended one column
     at a time, so the columns may briefly differ in length: keep only complete rows.)
     """
     table = {k: list(v) for k, v in model.datacollector.tables["steps"].items()}
@@ -271,7 +126,8 @@ def network_figure(model: PerkCampaignModel, brand: int = 0) -> Figure:
     name = model.brands[brand].name
     return plots.plot_network(
         model.users_frame(), _edges(model), name, pout_threshold=model.spec.behaviour.pout_threshold,
-        fig=fig, title=f"Who follows whom — {name}, day {model.t} of {model.spec.steps}\n"
+        fig=fig, title=f"Who follows whom — {name}, "
+              f"{f'day {model.t - 1}' if model.t else 'before day 0'}\n"
                        "(bigger dot = more followers)")
 
 
@@ -310,13 +166,15 @@ _MetricsFigure = _figure_view(metrics_figure)
 
 
 def status_line(model: PerkCampaignModel, brand: int = 0) -> str:
-    """One line of plain words on where the campaign stands."""
+    """One line of plain words on where the campaign stands (the steps table's numbers of
+    the last day run: ``perks_given``, ``reach``, ``adopters``)."""
     b = model.brands[brand]
     given = int((model.perk[:, brand] > 0).sum())
     pouting = int((model.pout[:, brand] >= model.spec.behaviour.pout_threshold).sum())
     what = "contacted" if not b.strategy.paid else "perks given"
-    return (f"Day {model.t} of {model.spec.steps} · strategy: {b.strategy.name} · "
-            f"{what}: {given} · reached: {int(model.reached_positive[:, brand].sum())} · "
+    return (f"{day_label(model)} · strategy: {b.strategy.name} · "
+            f"{what}: {given} of {b.strategy.budget(b.campaign.perks)} · "
+            f"reached: {int(model.reached_positive[:, brand].sum())} · "
             f"adopted: {int(model.adopted[:, brand].sum())} · pouting: {pouting} · "
             f"saw complaints: {int(model.reached_negative[:, brand].sum())} · "
             f"users: {model.n}")
@@ -327,23 +185,24 @@ def settings_line(model: PerkCampaignModel, brand: int = 0) -> str:
     b = model.brands[brand]
     c = b.campaign
     amount = f"{b.strategy.budget(c.perks)} {'perks' if b.strategy.paid else 'contacts'}"
-    return (f"Running: {b.strategy.rule_label()} · {amount} · exclusivity {c.exclusivity:.2f} · "
-            f"transparency {b.transparency:.2f} · mention {c.mention} · "
-            f"#ad {'on' if c.disclosure else 'off'} · seed {model.spec.seed} · "
+    framing = (f" · exclusivity {c.exclusivity:.2f} · transparency {b.transparency:.2f} · "
+               f"mention {c.mention} · #ad {'on' if c.disclosure else 'off'}"
+               if b.strategy.paid else "")
+    return (f"Running: {b.strategy.rule_label()} · {amount}{framing} · seed {model.spec.seed} · "
             f"perks go out on day {c.start}  (changed settings apply on Reset)")
 
 
 @solara.component
 def Views(model: PerkCampaignModel):
-    """The network and the metrics side by side, redrawn after every step.
-
-    Laid out here rather than through SolaraViz's ``components`` (its draggable grid needs a
-    browser library that fails under vuetify 3 and adds nothing for a classroom).
-    """
+    """The network and the metrics side by side, redrawn after every step."""
     from mesa.visualization.utils import update_counter
 
-    update_counter.get()  # SolaraViz bumps this after each step
+    update_counter.get()  # the controller bumps this after each step
     solara.Text(settings_line(model), style={"font-size": "14px", "display": "block"})
+    command = getattr(model, "command", None)
+    if command:
+        solara.Text(f"The same run on the command line: {command}",
+                    style={"font-size": "13px", "color": "#555", "display": "block"})
     solara.Text(status_line(model), style={"font-size": "16px", "font-weight": "600",
                                            "display": "block", "margin": "4px 0"})
     with solara.Columns([1, 1]):
@@ -351,23 +210,94 @@ def Views(model: PerkCampaignModel):
         _MetricsFigure(model, model.t)
 
 
+def _input(name: str, spec: dict[str, Any], value: Any, on_value: Callable[[Any], None]) -> None:
+    """One lever's control, its value shown (sliders: always on the thumb)."""
+    kind, label = spec["type"], spec["label"]
+    if kind in ("SliderInt", "SliderFloat"):
+        slider = solara.SliderInt if kind == "SliderInt" else solara.SliderFloat
+        with solara.Div(style=THUMB_ROOM):
+            slider(label, value=value, on_value=on_value, min=spec["min"], max=spec["max"],
+                   step=spec["step"], thumb_label="always")
+    elif kind == "Select":
+        solara.Select(label, value=value, values=spec["values"], on_value=on_value)
+    elif kind == "Checkbox":
+        solara.Checkbox(label=label, value=value, on_value=on_value)
+    else:
+        solara.InputText(label, value=value, on_value=on_value)
+
+
+def perks_note(values: dict[str, Any], scenario: Scenario) -> str:
+    """The perks' share of the users, against the scenario's."""
+    full, offered = scenario.population.size, perks_of(scenario.campaigns[0])
+    perks, users = int(values["perks"]), live_size(scenario, values["size"])
+    what = "perks" if registry()[values["strategy"]].paid else "contacts"
+
+    def share(k: int, n: int) -> str:
+        return f" (1 in {n / k:.0f})" if k else ""
+
+    return (f"{perks} {what} for {users:,} users{share(perks, users)}; the scenario: "
+            f"{offered} for {full:,}{share(offered, full)}. The perks follow the users slider.")
+
+
+@solara.component
+def Controls(model: solara.Reactive[PerkCampaignModel], params: dict[str, Any],
+             scenario: Scenario):
+    """The sidebar: Mesa's Reset / ▶ / Step, days per step, and the levers that apply to the
+    chosen strategy. Moving the users keeps the perks' share while the perks are the
+    scenario's; choosing a strategy sets the transparency to its own."""
+    from mesa.visualization.solara_viz import ModelController
+
+    values = solara.use_reactive({k: (v["value"] if isinstance(v, dict) else v)
+                                  for k, v in params.items()})
+    days = solara.use_reactive(1)
+    play = solara.use_reactive(PLAY_INTERVAL)
+    threads = solara.use_reactive(False)  # drawing while stepping: no (the tables grow row by row)
+    full, offered = scenario.population.size, perks_of(scenario.campaigns[0])
+
+    def change(name: str, value: Any) -> None:
+        new = {**values.value, name: value}
+        if name == "strategy":
+            new["transparency"] = own_transparency(value, scenario)
+        old = live_size(scenario, values.value["size"])
+        if name == "size" and values.value["perks"] == scaled(offered, old, full):
+            new["perks"] = scaled(offered, live_size(scenario, value), full)  # keep the share
+        values.value = new
+
+    with solara.Card("Run"):
+        ModelController(model, model_parameters=values, play_interval=play,
+                        render_interval=days, use_threads=threads)  # reactive, as it reads them
+        with solara.Div(style=THUMB_ROOM):
+            solara.SliderInt("Days per Step", value=days, min=1, max=MAX_DAYS_PER_STEP,
+                             thumb_label="always")
+        days_words = f"{days.value} day{'s' if days.value > 1 else ''}"
+        solara.Text(RUN_HELP.format(days=days_words), style={"font-size": "13px", "color": "#555"})
+    with solara.Card("Campaign levers (apply on Reset)"):
+        for name in applicable(values.value["strategy"], scenario):
+            _input(name, params[name], values.value[name],
+                   lambda value, name=name: change(name, value))
+            if name == "perks":
+                solara.Text(perks_note(values.value, scenario),
+                            style={"font-size": "13px", "color": "#555"})
+
+
 @solara.component
 def Page():
     """The dashboard: one model per browser session, built from the base scenario."""
-    from mesa.visualization import SolaraViz  # here, so importing this module stays cheap
-
     base = solara.use_memo(lambda: base_scenario_path(), [])
-    defaults = solara.use_memo(lambda: lever_defaults(load_scenario(base)), [base])
+    scenario = solara.use_memo(lambda: load_scenario(base), [base])
+    defaults = solara.use_memo(lambda: lever_defaults(scenario), [scenario])
     params = solara.use_memo(lambda: model_params(base, defaults), [base, defaults])
     first = solara.use_memo(lambda: ClassroomModel(**defaults, base=str(base)), [base])
-    model = solara.use_reactive(first)  # SolaraViz replaces .value on Reset
+    model = solara.use_reactive(first)  # the controller replaces .value on Reset
     # our own AppLayout, so the sidebar renders headless (solara.render) as under `solara run`
-    with solara.AppLayout(title=TITLE), solara.Column(gap="0px"):
-        solara.Text(INTRO, style={"font-size": "16px", "display": "block"})
-        solara.Text(f"Scenario: {model.value.spec.name} — {model.value.spec.question}",
-                    style={"font-size": "14px", "color": "#555", "display": "block"})
-        SolaraViz(model, components=[], model_params=params, name=TITLE, play_interval=300)
-        Views(model.value)
+    with solara.AppLayout(title=TITLE):
+        with solara.Sidebar():
+            Controls(model, params, scenario)
+        with solara.Column(gap="0px"):
+            solara.Text(INTRO, style={"font-size": "16px", "display": "block"})
+            solara.Text(f"Scenario: {model.value.spec.name} — {model.value.spec.question}",
+                        style={"font-size": "14px", "color": "#555", "display": "block"})
+            Views(model.value)
 
 
 page = Page()

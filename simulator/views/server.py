@@ -24,6 +24,7 @@ from simulator.views import dashboard
 from simulator.views.dashboard import SCENARIO_ENV, base_scenario_path
 
 PAGE = f"{dashboard.__name__}:page"  # what `solara run` serves
+STARTUP_TIMEOUT = 120.0  # seconds to wait for the page to answer before saying so
 
 _CDN_REF = re.compile(r"(?:\{\{\s*cdn\s*\}\}|\$\{this\.getCdn\(\)\})/"
                       r"((?:@[\w.\-]+/)?[\w.\-]+@\d+\.\d+\.\d+[\w.\-]*)/")
@@ -140,13 +141,52 @@ def exposure_warning(host: str, port: int) -> str | None:
             "here); use --host 127.0.0.1 to keep it on this machine")
 
 
+def local_url(host: str, port: int) -> str:
+    """The page's address as this machine reaches it: loopback for a wildcard host."""
+    import ipaddress
+
+    name = host.strip().strip("[]")
+    try:
+        ip = ipaddress.ip_address(name.split("%")[0])
+    except ValueError:
+        return f"http://{name}:{port}/"
+    if ip.is_unspecified:
+        ip = ipaddress.ip_address("::1" if ip.version == 6 else "127.0.0.1")
+    return f"http://[{ip}]:{port}/" if ip.version == 6 else f"http://{ip}:{port}/"
+
+
+def wait_until_serving(url: str, proc: subprocess.Popen | None = None,
+                       timeout: float | None = None, interval: float = 0.25) -> bool:
+    """Poll ``url`` until it answers HTTP 200: True then; False if ``proc`` (the server)
+    ended first or ``timeout`` (default :data:`STARTUP_TIMEOUT`) seconds passed. No proxy
+    is asked, whatever the environment says: the server is on this machine."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + (STARTUP_TIMEOUT if timeout is None else timeout)
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            with opener.open(url, timeout=5) as response:
+                if response.status == 200:
+                    return True
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(interval)
+    return False
+
+
 def serve(scenario: str | None = None, host: str = "127.0.0.1", port: int = 8765) -> None:
     """Serve the dashboard with ``solara run`` until interrupted (Ctrl+C).
 
     ``scenario`` is a scenario file or a bundled name (default ``klout_pout``); it is
     validated first, so a bad file fails here with located messages, not in the browser.
     A ``host`` beyond loopback is served, with a warning on standard error
-    (:func:`exposure_warning`).
+    (:func:`exposure_warning`). The address (``dashboard: http://…``) is printed once the
+    page answers (:func:`wait_until_serving`), not when the server starts.
     """
     path = base_scenario_path(scenario)
     load_scenario(path)  # raises ScenarioError with file:line messages
@@ -159,7 +199,8 @@ def serve(scenario: str | None = None, host: str = "127.0.0.1", port: int = 8765
         print(f"note: browser files not cached ({exc}); solara will fetch them from its CDN",
               file=sys.stderr, flush=True)
     env = server_env(path)
-    print(f"dashboard: http://{host}:{port}  (scenario {path}; Ctrl+C to stop)", flush=True)
+    name = host.strip()
+    address = f"http://[{name}]:{port}" if ":" in name and "[" not in name else f"http://{name}:{port}"
     proc = subprocess.Popen(server_command(host, port), env=env)
 
     def _stop(signum: int, frame: Any) -> None:
@@ -170,7 +211,13 @@ def serve(scenario: str | None = None, host: str = "127.0.0.1", port: int = 8765
     except ValueError:  # not the main thread: no signal handlers there
         previous = None
     interrupted = False
-    try:
+    try:  # the address only once the page answers (solara takes seconds to start)
+        if wait_until_serving(local_url(host, port), proc):
+            print(f"dashboard: {address}  (scenario {path}; Ctrl+C to stop)", flush=True)
+        elif proc.poll() is None:
+            print(f"dashboard: {address} has not answered in {STARTUP_TIMEOUT:.0f} s; it may "
+                  f"still be starting (scenario {path}; Ctrl+C to stop)", file=sys.stderr,
+                  flush=True)
         proc.wait()
     except KeyboardInterrupt:  # Ctrl+C: the usual way to stop; the server got it too
         interrupted = True
