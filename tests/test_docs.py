@@ -87,7 +87,7 @@ def test_every_command_and_option_is_in_the_cli_reference():
 
 
 PAGES = [*sorted(DOCS.rglob("*.md")), DOCS.parent / "README.md"]
-LINK = re.compile(r"\]\(([^)\s#]+\.(?:md|png|svg|yaml|py|json))(?:#[^)]*)?\)")
+LINK = re.compile(r"\]\(([^)\s#]+\.(?:md|png|svg|yaml|py|json|ipynb))(?:#[^)]*)?\)")
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS.parent)))

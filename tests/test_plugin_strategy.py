@@ -155,8 +155,11 @@ def test_the_dashboard_page_renders_the_plug_in_lever(plugged, monkeypatch):
     try:
         strategy = rc.find(v.Select, label="Strategy (who gets a perk)")
         assert "most_followed" in strategy.widget.items
-        rc.find(v.Slider, label="Lowest score considered").assert_single()
+        # a lever shows only while its strategy is chosen
+        assert not rc.find(v.Slider, label="Lowest score considered").widgets
         strategy.widget.v_model = "most_followed"
+        rc.find(v.Slider, label="Lowest score considered").assert_single()
+        assert not rc.find(v.Slider, label="Score threshold").widgets
         rc.find(v.Slider, label="Lowest score considered").widget.v_model = 40
         rc.find(v.Btn, children=["Reset"]).widget.click()
         model = built[-1]
