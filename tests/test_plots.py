@@ -260,8 +260,12 @@ def test_sweep_one_line_per_variant_over_sorted_parameter_values():
     ax = fig.axes[0]
     assert len(ax.lines) == 2 and len(ax.collections) == 2
     assert list(ax.lines[0].get_xdata()) == [40, 63, 75]
-    assert ax.get_xlabel() == PARAM and "more is better" in ax.get_ylabel()
+    # the swept path in words (without the scenario: the campaign by its number)
+    assert ax.get_xlabel() == "threshold (campaign 1)" and "more is better" in ax.get_ylabel()
+    assert "against threshold" in fig._suptitle.get_text()
     assert legend_labels(fig) == ["a", "b"]
+    labelled = plots.plot_sweep(summary, PARAM, "engaged_reach", label="the bar")
+    assert labelled.axes[0].get_xlabel() == "the bar"
 
 
 def test_network_states_priority_legend_and_sizes():

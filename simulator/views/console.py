@@ -1,20 +1,26 @@
-"""Text for the terminal: the tables ``perksim run`` and ``perksim compare`` print, and the
-progress of long experiments (a bar on a terminal, periodic lines otherwise)."""
+"""Text for the terminal: the tables ``perksim run``, ``compare``, ``sweep`` and ``robust``
+print. The progress of long work is :class:`~simulator.views.progress.Progress` (re-exported
+here)."""
 
 from __future__ import annotations
 
-import contextlib
-import sys
-import threading
-import time
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-import click
 import numpy as np
 import pandas as pd
 
 from simulator.experiment.statistics import MIN_NONZERO
 from simulator.model.metrics import HEADLINE, METRICS
+from simulator.views.columns import sweep_params
+from simulator.views.fields import param_name
+from simulator.views.progress import Progress
+
+__all__ = ["KEY_METRICS", "SUMMARY_METRICS", "Progress", "format_comparison", "format_profile",
+           "format_response", "format_robust", "format_summary", "response_table"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from simulator.scenario.schema import Scenario
 
 SUMMARY_METRICS = METRICS  # every metric of docs/model.md §8, in the order of steps.csv
 KEY_METRICS = HEADLINE  # the catalogue's headline metrics, in its order
@@ -56,28 +62,101 @@ def format_comparison(comparison: pd.DataFrame, metrics: list[str] = KEY_METRICS
             by_metric = rows.set_index("metric")
             col = []
             for m in metrics:
-                r = by_metric.loc[m]
-                text = _fmt(r["mean"])
-                rare = _rare(r)
-                if rare:
-                    text += f" ({_rare_note(r)})"
-                    rare_seen = True
-                elif r["n"] > 1 and np.isfinite(r["ci_low"]):
-                    text += f" [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
-                lo, hi = r["diff_ci_low"], r["diff_ci_high"]
-                if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0) \
-                        and not bool(r.get("diff_rare", False)):
-                    text += " *"
+                text, rare = _cell(by_metric.loc[m])
+                rare_seen |= rare
                 col.append(text)
             cells[str(variant)] = col
         table = pd.DataFrame(cells, index=metrics).to_string()
         blocks.append(f"brand {brand}:\n{table}")
+    return "\n\n".join(blocks) + _notes(rare_seen)
+
+
+def _cell(r: pd.Series) -> tuple[str, bool]:
+    """One row of comparison.csv as a cell: ``mean [low, high]``, ``*`` when the paired
+    difference to the first variant excludes 0; and whether the row is rare (a note instead
+    of the interval)."""
+    text = _fmt(r["mean"])
+    rare = _rare(r)
+    if rare:
+        text += f" ({_rare_note(r)})"
+    elif r["n"] > 1 and np.isfinite(r["ci_low"]):
+        text += f" [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+    lo, hi = r["diff_ci_low"], r["diff_ci_high"]
+    if np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0) \
+            and not bool(r.get("diff_rare", False)):
+        text += " *"
+    return text, rare
+
+
+def _notes(rare_seen: bool) -> str:
     note = "\n(* paired difference to the first variant: 95% interval excludes 0)"
     if rare_seen:
         note += (f"\n(rare, few runs: fewer than {MIN_NONZERO} runs with a count ≠ 0, so no interval; "
                  f"* only where the paired differences are not that rare; reps needed: replicates "
                  f"that give ~{MIN_NONZERO} such runs, ≥ if none seen)")
-    return "\n\n".join(blocks) + note
+    return note
+
+
+MAX_RESPONSE_POINTS = 24  # sweep points in the terminal's response table; more: comparison.csv
+
+
+def response_table(comparison: pd.DataFrame, metrics: Sequence[str] = KEY_METRICS,
+                   scenario: Scenario | None = None) -> tuple[dict[str, pd.DataFrame], bool]:
+    """The cells of :func:`format_response`, per brand: a table with a row per metric and
+    sweep value (the swept fields named in words, :func:`~simulator.views.fields.param_name`)
+    and a column per variant; and whether a cell is rare."""
+    params = sweep_params(comparison)
+    brands = list(dict.fromkeys(comparison["brand"].astype(str)))
+    names = [param_name(p, scenario, len(brands)) for p in params]
+    shown = [m for m in metrics if m in set(comparison["metric"])]
+    tables: dict[str, pd.DataFrame] = {}
+    rare_seen = False
+    for brand, part in comparison.groupby(comparison["brand"].astype(str), sort=False):
+        points = part.drop_duplicates("point").set_index("point")[params]
+        cells: dict[str, list[str]] = {}
+        for variant, rows in part.groupby(part["variant"].astype(str), sort=False):
+            by = rows.set_index(["metric", "point"])
+            col = []
+            for metric in shown:
+                for point in points.index:
+                    text, rare = _cell(by.loc[(metric, point)]) \
+                        if (metric, point) in by.index else ("–", False)
+                    rare_seen |= rare
+                    col.append(text)
+            cells[variant] = col
+        index = pd.MultiIndex.from_tuples(
+            [(metric, *(_fmt_value(v) for v in values)) for metric in shown
+             for values in points.itertuples(index=False)], names=["metric", *names])
+        tables[brand] = pd.DataFrame(cells, index=index)
+    return tables, rare_seen
+
+
+def _fmt_value(v: object) -> str:
+    """A swept value as the scenario would write it (``40``, ``0.25``, ``top``)."""
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def format_response(comparison: pd.DataFrame, metrics: Sequence[str] = KEY_METRICS,
+                    scenario: Scenario | None = None) -> str:
+    """What ``perksim sweep`` prints: per brand, the mean [95% bootstrap interval] of each
+    metric (in ``metrics``' order) by sweep value (rows) and variant (columns) — the rows of
+    ``comparison.csv`` (its means and intervals; ``*`` and the rare notes as in
+    :func:`format_comparison`). ``scenario`` names a swept campaign field by its brand when
+    there are several. A table without sweep points is :func:`format_comparison`'s; more
+    than ``MAX_RESPONSE_POINTS`` points are left to comparison.csv."""
+    if not sweep_params(comparison):
+        return format_comparison(comparison, list(metrics))
+    points = comparison["point"].nunique()
+    if points > MAX_RESPONSE_POINTS:
+        return (f"({points} sweep points: too many for the terminal; the mean and 95% interval "
+                "of each metric by point and variant are in comparison.csv)")
+    tables, rare_seen = response_table(comparison, metrics, scenario)
+    blocks = [f"brand {brand}: mean [95% interval] by "
+              f"{' and '.join(n for n in table.index.names[1:])} (rows) and variant (columns)\n"
+              f"{table.to_string(sparsify=True)}" for brand, table in tables.items()]
+    return "\n\n".join(blocks) + _notes(rare_seen)
 
 
 def _rare(row: pd.Series) -> bool:
@@ -93,146 +172,6 @@ def _rare_note(row: pd.Series) -> str:
     bound = "≥" if bool(row.get("replicates_needed_is_lower_bound", False)) else "~"
     head = f"few runs: {runs}" if nonzero == runs else f"rare: {nonzero}/{runs} runs ≠ 0"
     return f"{head}, {bound}{_fmt(int(need))} reps needed"
-
-
-STAGE_WORDS = {"graph": "building the follow graph", "population": "drawing the users",
-               "warm-up": "warming up the score", "steps": "stepping",
-               "tables": "collecting the results"}
-STAGE_DELAY = 2.0  # seconds a stage runs before its bar is drawn (short runs stay quiet)
-LINE_EVERY = 15.0  # seconds between plain progress lines when stderr is not a terminal
-TICK = 0.25  # seconds between redraws of a single run's progress
-
-
-class Progress:
-    """A progress bar with runs done, failures and time left on a terminal; plain periodic
-    lines otherwise (every 10% of the runs, at most every 15 s).
-
-    A single run (``perksim run``) is followed stage by stage instead — building the graph,
-    drawing the users, the score's warm-up, the steps — with a bar (tqdm) once a stage has
-    taken two seconds, or a line every 15 s when stderr is not a terminal. While it exists it
-    is the :data:`~simulator.experiment.plan.RUN_STAGES` listener of this process's runs.
-    """
-
-    def __init__(self, label: str):
-        from simulator.experiment.plan import RUN_STAGES
-
-        self.label = label
-        self.tty = sys.stderr.isatty()
-        self.start = time.monotonic()
-        self.last_line = 0.0
-        self.last_done = -1
-        self.bar: Any = None
-        self.runs: int | None = None
-        self.stage_name: str | None = None
-        self.stage_bar: Any = None
-        self.stage_start = self.start
-        self.stage_done = self.stage_total = 0
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._ticker: threading.Thread | None = None
-        self._listening: Any = RUN_STAGES.set(self.stage)
-
-    def stage(self, name: str, done: int, total: int) -> None:
-        """Report a single run's progress: stage ``name``, ``done`` of ``total`` (0: not counted)."""
-        if self.runs != 1:  # an experiment's runs are counted by the runs bar instead
-            return
-        with self._lock:
-            if name != self.stage_name:
-                self._close_stage()
-                self.stage_name, self.stage_start = name, time.monotonic()
-            self.stage_done, self.stage_total = done, total
-        if self._ticker is None:  # a stage such as the graph reports only its start: a
-            # thread draws the bar (or the line) while the stage runs
-            self._ticker = threading.Thread(target=self._tick, name="perksim-progress", daemon=True)
-            self._ticker.start()
-
-    def _tick(self) -> None:
-        while not self._stop.wait(TICK):
-            with self._lock:
-                self._show(time.monotonic())
-
-    def _show(self, now: float) -> None:
-        if self.stage_name is None:
-            return
-        words = STAGE_WORDS.get(self.stage_name, self.stage_name)
-        done, total = self.stage_done, self.stage_total
-        if self.tty:
-            if self.stage_bar is None and now - self.stage_start >= STAGE_DELAY:
-                from tqdm import tqdm
-
-                self.stage_bar = tqdm(total=total or None, desc=f"{self.label}: {words}",
-                                      unit=" steps" if total else "", file=sys.stderr,
-                                      leave=False, dynamic_ncols=True, smoothing=0,
-                                      bar_format=None if total else "{desc}… {elapsed}")
-                # the stage began before its bar: time (and rate, time left) from its start
-                self.stage_bar.start_t -= now - self.stage_start
-            if self.stage_bar is not None:
-                self.stage_bar.n = done
-                self.stage_bar.refresh()
-        elif now - max(self.last_line, self.start) >= LINE_EVERY:
-            counted = ""
-            if total:
-                rate = (now - self.stage_start) / max(done, 1)
-                counted = f" {done:,}/{total:,}" + (f", ~{rate * (total - done):.0f} s left"
-                                                    if done else "")
-            click.echo(f"{self.label}: {words}{counted} ({now - self.start:.0f} s so far)", err=True)
-            self.last_line = now
-
-    def _close_stage(self) -> None:
-        if self.stage_bar is not None:
-            self.stage_bar.close()
-            self.stage_bar = None
-
-    def _stop_stages(self) -> None:
-        if self._ticker is not None:
-            self._stop.set()
-            self._ticker.join()
-            self._ticker = None
-        with self._lock:
-            self._close_stage()
-            self.stage_name = None
-
-    def __call__(self, done: int, failed: int, total: int) -> None:
-        """Report progress: ``done`` and ``failed`` runs out of ``total`` (the experiment's callback)."""
-        self.runs = total
-        finished = done + failed
-        if total == 1:  # one run: its stages are the progress
-            if finished:
-                self._stop_stages()
-            return
-        if self.tty:
-            if self.bar is None:
-                self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
-                                             show_eta=True, show_pos=True,
-                                             item_show_func=lambda _: f"{failed} failed" if failed else "")
-                self.bar.__enter__()
-                self.start_done = finished
-            self.bar.current_item = finished
-            self.bar.update(finished - self.bar.pos)
-            return
-        now = time.monotonic()
-        step = max(1, total // 10)
-        if finished == 0:
-            return
-        if finished == total or (finished // step != self.last_done // step and now - self.last_line > 15):
-            rate = (now - self.start) / max(finished, 1)
-            left = rate * (total - finished)
-            click.echo(f"{self.label}: {finished}/{total} runs, {failed} failed, "
-                       f"~{left:.0f} s left", err=True)
-            self.last_line, self.last_done = now, finished
-
-    def close(self) -> None:
-        """Finish the progress bar, if one was drawn (once; closing again does nothing)."""
-        self._stop_stages()
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
-        if self._listening is not None:
-            from simulator.experiment.plan import RUN_STAGES
-
-            with contextlib.suppress(ValueError):  # closed in another context: leave it
-                RUN_STAGES.reset(self._listening)
-            self._listening = None
 
 
 VERDICT_SHORT = {"better": "better", "worse": "worse", "indistinguishable": "same",

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from simulator.views.columns import short_param, sweep_params
+from simulator.views.columns import sweep_params
+from simulator.views.fields import field_words, param_label
 from simulator.views.plots.style import (
     MORE,
     _direction_title,
@@ -154,11 +155,14 @@ def plot_tradeoff(summary: pd.DataFrame, x: str = TRADEOFF[0], y: str = TRADEOFF
     return fig
 
 
-def plot_sweep(summary: pd.DataFrame, param: str, metric: str, brand: str | None = None) -> Figure:
+def plot_sweep(summary: pd.DataFrame, param: str, metric: str, brand: str | None = None,
+               label: str | None = None) -> Figure:
     """A final metric against a swept parameter: per variant, the mean (line and markers) and its
     95% bootstrap interval (band). With several swept parameters, each value of ``param`` pools the
     runs over the others (a main-effect plot). Non-numeric parameter values are placed in
-    order of first appearance."""
+    order of first appearance. The x axis is ``label``, by default the parameter in words
+    (:func:`~simulator.views.fields.param_label`; :func:`draw_all` gives it the scenario, for
+    the field's description and the campaign's brand)."""
     summary = tidy(summary)
     _require(summary, ["brand", param, metric], "plot_sweep")
     styles = variant_styles(summary)
@@ -186,12 +190,12 @@ def plot_sweep(summary: pd.DataFrame, param: str, metric: str, brand: str | None
         ax.set_xticks(list(position.values()), list(position.keys()), fontsize=8)
     if ci["mean"].isna().all():
         _no_data(ax)
-    ax.set_xlabel(param)
+    ax.set_xlabel(label or param_label(param))
     ax.set_ylabel(metric_label(metric, direction=True))
     ax.grid(alpha=0.3)
     _variant_legend(fig, styles, part["variant"], marker=True)
     others = [p for p in sweep_params(part) if p != param]
-    note = f"; pooled over {', '.join(others)}" if others else ""
-    fig.suptitle(f"{brand}: {metric_info(metric)[0].lower()} against {short_param(param)}"
+    note = f"; pooled over {', '.join(field_words(p) for p in others)}" if others else ""
+    fig.suptitle(f"{brand}: {metric_info(metric)[0].lower()} against {field_words(param)}"
                  f"\n{_replicates_note(part)}{note}", fontsize=11)
     return fig

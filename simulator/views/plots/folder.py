@@ -19,6 +19,7 @@ from simulator.experiment.results import ResultsFolderError
 from simulator.experiment.saved import SavedFolder, as_saved
 from simulator.scenario.schema import Scenario
 from simulator.views.columns import sweep_params
+from simulator.views.fields import param_label
 from simulator.views.plots.final import (
     FINAL_METRICS,
     MAX_BAR_GROUPS,
@@ -29,7 +30,7 @@ from simulator.views.plots.final import (
     plot_tradeoff,
 )
 from simulator.views.plots.network import DEFAULT_POUT_THRESHOLD, plot_network
-from simulator.views.plots.style import slug
+from simulator.views.plots.style import fit_labels, slug
 from simulator.views.plots.tables import final_rows, tidy
 from simulator.views.plots.timeseries import TIMESERIES_METRICS, plot_timeseries
 
@@ -40,19 +41,25 @@ def save(fig: Figure, folder: Path, stem: str) -> list[Path]:
     """Write ``stem.png`` (dpi 120) and ``stem.svg`` into ``folder``; returns the paths.
 
     No timestamps or software stamps, and a fixed SVG id salt: reruns give identical files.
-    The layout computed for the PNG is reused for the SVG (constrained layout is the slowest
-    part of saving).
+    The figure is laid out once, at the PNG's resolution, with labels and titles longer than
+    their axis or panel broken onto lines that fit
+    (:func:`~simulator.views.plots.style.fit_labels`); both files reuse that layout
+    (constrained layout is the slowest part of saving).
     """
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{stem}.png", folder / f"{stem}.svg"]
-    engine = fig.get_layout_engine()
+    engine, dpi = fig.get_layout_engine(), fig.dpi
+    fig.set_dpi(DPI)  # measured as the PNG is drawn
+    fit_labels(fig)  # labels longer than their axis are wrapped, never clipped
     with mpl.rc_context({"svg.hashsalt": "perksim"}):
-        fig.savefig(paths[0], dpi=DPI, metadata={"Software": None})
         fig.set_layout_engine("none")
         try:
+            fig.savefig(paths[0], dpi=DPI, metadata={"Software": None})
+            fig.set_dpi(dpi)  # the SVG's rasterised parts as before
             fig.savefig(paths[1], metadata={"Date": None})
         finally:
             fig.set_layout_engine(engine)
+            fig.set_dpi(dpi)
     return paths
 
 
@@ -180,11 +187,13 @@ def draw_all(folder: str | Path | SavedFolder, tables: Tables | None = None) -> 
                 written += save(plot_final(summary, cols, brand), out, f"final_metrics{sfx}")
             if all(m in summary.columns for m in TRADEOFF):
                 written += save(plot_tradeoff(summary, *TRADEOFF, brand=brand), out, f"tradeoff{sfx}")
+            scenario = _scenario(saved) if sweep_params(summary) else None
             for param in sweep_params(summary):
+                label = param_label(param, scenario)
                 for metric in SWEEP_METRICS:
                     if metric in summary.columns:
-                        written += save(plot_sweep(summary, param, metric, brand), out,
-                                        f"sweep_{slug(param)}_{metric}{sfx}")
+                        written += save(plot_sweep(summary, param, metric, brand, label=label),
+                                        out, f"sweep_{slug(param)}_{metric}{sfx}")
         if users is not None and edges is not None and f"perk_{brand}" in users.columns:
             variants = (list(dict.fromkeys(users["variant"].astype(str)))
                         if "variant" in users.columns else ["base"])
@@ -210,7 +219,8 @@ def draw_robust(saved: SavedFolder) -> list[Path]:
     log = ([p for p, u in scenario.uncertainties.items() if u.kind == "log_uniform"]
            if scenario is not None else [])
     written: list[Path] = []
-    figures = robust_figures(tables, variants, scenario.metrics if scenario else (), log)
+    figures = robust_figures(tables, variants, scenario.metrics if scenario else (), log,
+                             scenario)
     for stem, fig in figures.items():
         written += save(fig, saved.path / "figures", stem)
     return sorted(written)

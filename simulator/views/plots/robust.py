@@ -12,6 +12,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from simulator.experiment.robust.maps import NO_WINNER
+from simulator.scenario.schema import Scenario
+from simulator.views.fields import field_words, param_label
 from simulator.views.plots.style import _direction_title, _grid, _legend, variant_styles
 
 NO_WINNER_COLOR = "0.75"  # light grey: no clear winner recedes behind the winners
@@ -20,13 +22,15 @@ INDEX_WORDS = {"S1": "first order (alone)", "ST": "total (incl. interactions)",
 
 
 def plot_verdict_map(table: pd.DataFrame, variants: Sequence[str] | None = None,
-                     log: Sequence[str] = ()) -> Figure:
+                     log: Sequence[str] = (), scenario: Scenario | None = None) -> Figure:
     """The verdict map of one metric (:func:`~simulator.experiment.robust.maps.verdict_map`):
     one point per sample at its values of the two parameters, coloured by the winner (samples
     at the same values are spread around them: :func:`spread_overlaps`).
 
     ``variants``: the variants in the order of the other figures (so each keeps its colour;
-    default: order of first appearance as winner); ``log``: parameters drawn on a log axis.
+    default: order of first appearance as winner); ``log``: parameters drawn on a log axis;
+    ``scenario``: the study's, to name the axes' fields in words with their descriptions
+    (:func:`~simulator.views.fields.param_label`).
     """
     if table.empty:
         raise ValueError("the verdict map has no samples")
@@ -49,8 +53,8 @@ def plot_verdict_map(table: pd.DataFrame, variants: Sequence[str] | None = None,
         handles.append(Line2D([], [], color=color, marker=marker, linestyle=""))
         labels.append(who)
     x_name, y_name = table["x_parameter"].iloc[0], table["y_parameter"].iloc[0]
-    ax.set_xlabel(x_name)
-    ax.set_ylabel(y_name)
+    ax.set_xlabel(param_label(x_name, scenario))
+    ax.set_ylabel(param_label(y_name, scenario))
     if x_name in log:
         ax.set_xscale("log")
     if y_name in log:
@@ -114,7 +118,7 @@ def plot_indices(indices: pd.DataFrame, metric: str) -> Figure:
             ax.barh(y, value, height=height, color=colors[i % len(colors)],
                     xerr=np.where(np.isfinite(err), err, 0), error_kw={"elinewidth": 1,
                                                                        "capsize": 2})
-        ax.set_yticks(np.arange(len(params)), params, fontsize=8)
+        ax.set_yticks(np.arange(len(params)), [field_words(p) for p in params], fontsize=8)
         ax.invert_yaxis()
         ax.axvline(0, color="0.3", linewidth=0.8)
         ax.set_title(f"{variant} − {own['reference'].iloc[0]}", fontsize=10)
@@ -138,10 +142,11 @@ def robust_metrics(tables, scenario_metrics: Sequence[str] = ()) -> list[str]:
 
 
 def robust_figures(tables, variants: Sequence[str], scenario_metrics: Sequence[str] = (),
-                   log: Sequence[str] = ()) -> dict[str, Figure]:
+                   log: Sequence[str] = (), scenario: Scenario | None = None) -> dict[str, Figure]:
     """The study's figures by file stem: ``robust_map_<metric>`` (the verdict map) and
     ``robust_indices_<metric>`` (the sensitivity indices; none for a Latin hypercube), per
-    metric of :func:`robust_metrics`, with a ``_<brand>`` suffix when there are several brands."""
+    metric of :func:`robust_metrics`, with a ``_<brand>`` suffix when there are several brands
+    (``scenario`` names the verdict maps' axes)."""
     from simulator.views.plots.style import slug
 
     figures: dict[str, Figure] = {}
@@ -153,7 +158,8 @@ def robust_figures(tables, variants: Sequence[str], scenario_metrics: Sequence[s
             if table is not None:
                 own = table[table["brand"].astype(str) == brand]
                 if not own.empty:
-                    figures[f"robust_map_{metric}{sfx}"] = plot_verdict_map(own, variants, log)
+                    figures[f"robust_map_{metric}{sfx}"] = plot_verdict_map(own, variants, log,
+                                                                            scenario)
             if tables.indices is not None:
                 own = tables.indices[tables.indices["brand"].astype(str) == brand]
                 if (own["metric"] == metric).any():

@@ -124,6 +124,59 @@ def _fit(text: str, inches: float | None, fontsize: float) -> str:
     return text if len(lines) <= 1 else "\n".join(lines)
 
 
+FIT_ROUNDS = 3  # layouts at most: a wrapped title can shrink its panel, and so on
+
+
+def fit_labels(fig: Figure) -> bool:
+    """Break every axis label longer than its axis (a y-label longer than the panel is tall
+    is clipped by the figure's edge, whatever the layout), every panel title wider than its
+    panel and a figure title wider than the figure onto lines that fit, between words. Lays
+    the figure out to measure, again after a change (a wrapped text takes room from its
+    panel), at most ``FIT_ROUNDS`` times, and leaves it laid out (a caller may then draw it
+    without its layout engine); returns whether a text changed."""
+    if not hasattr(fig.canvas, "get_renderer"):  # a standalone Figure: measured with Agg,
+        from matplotlib.backends.backend_agg import FigureCanvasAgg  # as it is saved
+
+        FigureCanvasAgg(fig)
+    changed = False
+    given: dict[int, str] = {}  # each text as the figure had it: re-fitted from it each round
+    engine = fig.get_layout_engine()
+    for _ in range(FIT_ROUNDS):
+        if engine is not None:
+            engine.execute(fig)  # the panels where they will be drawn (no drawing needed)
+        if not _fit_once(fig, fig.canvas.get_renderer(), given):
+            break
+        changed = True
+    else:
+        if engine is not None:
+            engine.execute(fig)  # laid out with the last change
+    return changed
+
+
+def _fit_once(fig: Figure, renderer: object, given: dict[int, str]) -> bool:
+    texts = []
+    for ax in fig.axes:
+        if ax.get_visible():
+            texts += [(ax.xaxis.label, ax.bbox.width, "width"),
+                      (ax.yaxis.label, ax.bbox.height, "height"),
+                      (ax.title, ax.bbox.width, "width")]
+    if fig._suptitle is not None:
+        texts.append((fig._suptitle, fig.bbox.width, "width"))
+    changed = False
+    for text, room, along in texts:
+        if not text.get_text() or not text.get_visible():
+            continue
+        if getattr(text.get_window_extent(renderer), along) <= room:
+            continue
+        words = given.setdefault(id(text), text.get_text())
+        fitted = "\n".join(_fit(line, 0.95 * room / fig.dpi, text.get_fontsize())
+                            for line in words.split("\n"))  # the text's own breaks are kept
+        if fitted != text.get_text():
+            text.set_text(fitted)
+            changed = True
+    return changed
+
+
 def _no_data(ax: Axes) -> None:
     ax.text(0.5, 0.5, "not defined in any run", transform=ax.transAxes, ha="center", va="center",
             color="0.4")
