@@ -79,9 +79,10 @@ def test_report_files_sections_and_self_contained_html(kind: str, folders, repor
     for png in pngs:  # the twin references the same figures relatively
         assert f"](figures/{png.name})" in md
     assert "data:image" not in md
-    # links to the model's sections
-    assert "docs/model.md#55-klout-pout-relative-deprivation" in md
-    assert "docs/model.md#54-exposure-persuasion-diffusion" in md
+    # links to the model's sections go to the glossary embedded in the same file
+    assert "docs/model.md §5.5 Klout Pout (relative deprivation)](#glossary-pout)" in md
+    assert 'href="#glossary-exposure"' in page and 'id="glossary-exposure"' in page
+    assert '<a id="glossary-pout"></a>' in md
 
 
 def test_run_report_says_there_is_no_interval(reports) -> None:

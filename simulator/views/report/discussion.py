@@ -50,9 +50,10 @@ def section_discussion(f: Folder, sc: Scenario | None, table: Table) -> Section:
     return s
 
 
-def section_assumptions(sc: Scenario | None, base: str) -> Section:
+def section_assumptions(sc: Scenario | None, base: str | None = None) -> Section:
     """Section 8: the model assumptions that matter most, with the values that ran (``?`` when
-    the folder records no scenario); ``base`` is where the links to docs/model.md point."""
+    the folder records no scenario); the links go to the report's glossary, or with an
+    absolute ``base`` to that page (:func:`~simulator.views.report.vocabulary.model_href`)."""
     s = Section("8. The model assumptions that matter most here", "assumptions")
     b = sc.behaviour if sc else Behaviour()
     procs = sc.processes if sc else Processes()

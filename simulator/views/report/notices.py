@@ -12,6 +12,11 @@ from simulator.views.report.readings import leader, pair_verdict
 from simulator.views.report.tables import Table, clean, means, point_label
 from simulator.views.report.vocabulary import SMALL_REPLICATES, cap, compare_list, fmt, join
 
+# the metrics whose values the notes quote: the report's table shows them all
+QUOTED_METRICS = ("reach", "engaged_reach", "recipient_fit", "pout_fans", "cost_per_engaged_reach",
+                  "authenticity", "coverage_ratio", "pouting_share", "adopters", "adopters_campaign",
+                  "perks_given")
+
 
 def things_to_notice(comparison: pd.DataFrame, summary: pd.DataFrame | None = None,
                      strategies: dict[str, dict[str, str]] | None = None,

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,8 @@ from typing import Any
 @dataclass
 class Block:
     """One block of a section: ``p`` (paragraph), ``ul`` (list), ``table`` ({header, rows}),
-    ``figure`` ({path, caption}), ``code`` (a command line) or ``note`` (a small paragraph)."""
+    ``figure`` ({path, caption}), ``code`` (a command line), ``note`` (a small paragraph) or
+    ``terms`` (a glossary: [(anchor, term, text)], each term a link target)."""
 
     kind: str
     content: Any
@@ -81,6 +84,7 @@ figure { margin: 1rem 0 1.5rem; break-inside: avoid; page-break-inside: avoid; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
 figcaption { color: var(--muted); font-size: .9rem; margin-top: .3rem; }
 .note { color: var(--muted); font-size: .92rem; border-left: 3px solid var(--line); padding-left: .75rem; }
+dl { margin: .4rem 0; } dt { font-weight: 600; margin-top: .5rem; } dd { margin: .1rem 0 .4rem 1.2rem; }
 a { color: var(--accent); }
 @media print {
   body { max-width: none; margin: 0; font-size: 11pt; }
@@ -115,11 +119,12 @@ def _escape(text: str) -> str:
     return html.escape(text).replace("&lt;br&gt;", "<br>")
 
 
-def render_html(title: str, meta: str, sections: Sequence[Section]) -> str:
-    """A self-contained HTML page: inline CSS, figures as data URIs."""
+def render_html(title: str, meta: str, sections: Sequence[Section], css: str = CSS) -> str:
+    """A self-contained HTML page: inline CSS (``css``), figures as data URIs (compressed,
+    :func:`embedded_png`)."""
     parts = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>{html.escape(title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
+             f"<title>{html.escape(title)}</title>", f"<style>{css}</style>", "</head>", "<body>",
              f"<h1>{html.escape(title)}</h1>", f'<p class="meta">{inline_html(meta)}</p>']
     for s in sections:
         parts.append(f'<section id="{s.anchor}">')
@@ -138,6 +143,10 @@ def render_html(title: str, meta: str, sections: Sequence[Section]) -> str:
                 body = "".join("<tr>" + "".join(f"<td>{inline_html(c)}</td>" for c in row) + "</tr>"
                                for row in b.content["rows"])
                 parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            elif b.kind == "terms":
+                parts.append("<dl>" + "".join(f'<dt id="{html.escape(a, quote=True)}">{inline_html(t)}</dt>'
+                                              f"<dd>{inline_html(d)}</dd>" for a, t, d in b.content)
+                             + "</dl>")
             elif b.kind == "figure":
                 path: Path = b.content["path"]
                 parts.append(f'<figure><img src="{_data_uri(path)}" alt="{html.escape(path.stem)}">'
@@ -168,6 +177,8 @@ def render_markdown(title: str, meta: str, sections: Sequence[Section], folder: 
                 lines.append("|" + "|".join("---" for _ in header) + "|")
                 lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.content["rows"]]
                 lines.append("")
+            elif b.kind == "terms":
+                lines += [f'- <a id="{a}"></a>**{t}** — {d}' for a, t, d in b.content] + [""]
             elif b.kind == "figure":
                 path: Path = b.content["path"]
                 rel = os.path.relpath(path, folder).replace(os.sep, "/")
@@ -180,4 +191,64 @@ def _md_cell(text: str) -> str:
 
 
 def _data_uri(path: Path) -> str:
-    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(embedded_png(path)).decode("ascii")
+
+
+# --- figures, compressed for embedding -----------------------------------------------------------------
+
+FIGURE_BYTES = 64_000  # what an embedded figure may take (before base64), if it can
+MAX_ERROR = 3.0  # mean colour error (0–255 per channel) a palette may cost: more loses light greys
+_WIDTHS = (1000, 800, 700, 600)  # pixels: the page is about 1,000 px wide, a printed A4 17 cm
+_PALETTES = (("MEDIANCUT", 64), ("FASTOCTREE", 64), ("FASTOCTREE", 32))  # tried in this order
+
+
+def embedded_png(path: Path, budget: int = FIGURE_BYTES) -> bytes:
+    """A figure as it is embedded in the HTML report: a palette PNG (Pillow's quantisation, no
+    dithering, optimised), at most 1,000 px wide, made narrower or with fewer colours until it
+    takes at most ``budget`` bytes (down to 600 px and 32 colours), never at a mean colour error
+    above ``MAX_ERROR``; the smallest of those when none fits; the file's own bytes when they
+    are smaller, or when it cannot be read as an image."""
+    stat = path.stat()
+    return _embedded_png(str(path), stat.st_mtime_ns, stat.st_size, budget)
+
+
+@lru_cache(maxsize=64)
+def _embedded_png(path: str, _mtime: int, _size: int, budget: int) -> bytes:
+    raw = Path(path).read_bytes()
+    try:
+        from PIL import Image, ImageChops, ImageStat
+
+        with Image.open(io.BytesIO(raw)) as im:
+            rgb = _on_white(im)
+    except Exception:  # not an image Pillow reads: embed it as it is
+        return raw
+    best = raw
+    for width in _WIDTHS:
+        scaled = rgb if rgb.width <= width else \
+            rgb.resize((width, max(1, round(rgb.height * width / rgb.width))), Image.Resampling.LANCZOS)
+        for method, colours in _PALETTES:
+            palette = scaled.quantize(colors=colours, method=getattr(Image.Quantize, method),
+                                      dither=Image.Dither.NONE)
+            error = ImageStat.Stat(ImageChops.difference(scaled, palette.convert("RGB"))).mean
+            if max(error) > MAX_ERROR:
+                continue
+            out = io.BytesIO()
+            palette.save(out, "PNG", optimize=True)
+            data = out.getvalue()
+            if len(data) < len(best):
+                best = data
+            if len(data) <= budget:
+                return best
+    return best
+
+
+def _on_white(im: Any) -> Any:
+    """The image as RGB, transparent parts on white (matplotlib's figures are RGBA)."""
+    from PIL import Image
+
+    if im.mode in ("RGBA", "LA", "P"):
+        rgba = im.convert("RGBA")
+        back = Image.new("RGB", rgba.size, "white")
+        back.paste(rgba, mask=rgba.getchannel("A"))
+        return back
+    return im.convert("RGB")

@@ -35,7 +35,7 @@ from simulator.views.report.robust import (
 )
 from simulator.views.report.sections import section_question
 from simulator.views.report.suggestions import command, context_options, scenario_reference
-from simulator.views.report.vocabulary import MODEL_DOC, fmt, fmt_ci, fmt_value, join
+from simulator.views.report.vocabulary import fmt, fmt_ci, fmt_value, join
 
 TOP_PARAMETERS = 3
 INDEX_NAMES = {"mu_star": "Morris μ*", "ST": "Sobol' ST"}
@@ -59,7 +59,7 @@ def is_robust(f: Folder) -> bool:
     return f.kind == "robust" or f.saved.robust() is not None
 
 
-def build_robust(f: Folder, docs_base: str = MODEL_DOC) -> tuple[str, list[Section]]:
+def build_robust(f: Folder, docs_base: str | None = None) -> tuple[str, list[Section]]:
     """The report of a robustness study's folder as a title and its sections."""
     sc = f.scenario
     name = (sc.name if sc else None) or f.manifest.get("scenario") or f.path.name

@@ -15,7 +15,7 @@ from simulator.scenario.schema import Scenario
 from simulator.views.columns import short_param
 from simulator.views.report.discussion import section_assumptions, section_discussion
 from simulator.views.report.loading import Folder, variant_scenarios
-from simulator.views.report.notices import things_to_notice
+from simulator.views.report.notices import QUOTED_METRICS, things_to_notice
 from simulator.views.report.phrasing import is_rare
 from simulator.views.report.prose import (
     describe_campaign,
@@ -24,6 +24,7 @@ from simulator.views.report.prose import (
     pays_perks,
     ranks_by_score,
     region_words,
+    strategy_class,
 )
 from simulator.views.report.readings import reading
 from simulator.views.report.render import Block, Section
@@ -33,7 +34,6 @@ from simulator.views.report.users import telling_users
 from simulator.views.report.vocabulary import (
     KEY_METRICS,
     METRIC_WORDS,
-    MODEL_DOC,
     finite,
     flow,
     fmt,
@@ -43,8 +43,9 @@ from simulator.views.report.vocabulary import (
 NO_USERS = "no users table (it was written with `--users-table none`)"
 
 
-def build(f: Folder, docs_base: str = MODEL_DOC) -> tuple[str, list[Section]]:
-    """The report as a title and its sections."""
+def build(f: Folder, docs_base: str | None = None) -> tuple[str, list[Section]]:
+    """The report as a title and its sections (``docs_base``: see
+    :func:`~simulator.views.report.vocabulary.model_href`)."""
     sc, man, table = f.scenario, f.manifest, f.table
     name = (sc.name if sc else None) or man.get("scenario") or f.path.name
     title = f"perksim report: {name}"
@@ -129,7 +130,7 @@ def _section_design(f: Folder, sc: Scenario | None, man: dict[str, Any], table: 
         else:
             what = "the scenario as written"
         ran = scenarios.get(variant, sc)
-        rules = "; ".join(f"{c.brand}: {describe_strategy(c.strategy, c)}"
+        rules = "; ".join(f"{c.brand}: {describe_strategy(c.strategy, c)}{published(c)}"
                           for c in (ran.campaigns if ran else []))
         rows.append([f"**{variant}**" + (" (reference)" if i == 0 and len(table.variants) > 1 else ""),
                      what, rules])
@@ -166,6 +167,15 @@ def _section_design(f: Folder, sc: Scenario | None, man: dict[str, Any], table: 
         s.p("**Swept parameters** (every variant runs at every value):")
         s.ul(items)
     return s
+
+
+def published(c: Any) -> str:
+    """``; rule transparency 0.8`` when the campaign's rules are (partly) public — its own
+    ``rule_transparency``, else its strategy's default — and nothing for opaque rules."""
+    own = c.rule_transparency
+    cls = strategy_class(c.strategy.kind)
+    value = own if own is not None else (cls.transparency if cls is not None else 0.0)
+    return f"; rule transparency {fmt_value(value)}" if value else ""
 
 
 def _section_figures(f: Folder, table: Table) -> Section:
@@ -216,18 +226,29 @@ def _section_reading(f: Folder, table: Table) -> Section:
             + (f". *Rare*: fewer than {MIN_NONZERO} runs with a non-zero value, so no interval and "
                "no ✱; the replicates at which about that many are expected are given"
                if rare else "") + ".")
-    for header, rows in summary_tables(table, metrics):
+    for header, rows in summary_tables(table, table_metrics(f, metrics)):
         s.table(header, rows)
     checked = claims_checked(f)
     if checked:
         held = sum(c.holds for c in checked)
         runs = table.max_n()
-        s.p(f"**What the scenario claims, checked against these runs** ({held} of {len(checked)} "
-            f"hold at {runs} replicate{'s' if runs != 1 else ''}; the claims were written for the "
-            f"scenario's own size and replicate count):")
-        s.ul([f"{'✔' if c.holds else '✘ does not hold here:'} {c.says} — {c.evidence}"
-              for c in checked])
+        s.p("**What the scenario claims, checked against these runs** (the claims, and the numbers "
+            "they quote, are the scenario authors', written for the scenario's own size and "
+            "replicate count; beside each, what these runs measured):")
+        rows = [[c.says, c.evidence, "✔ holds" if c.holds else "✘ does not hold here"]
+                for c in checked]
+        rows.append(["**in all**", f"{runs} replicate{'s' if runs != 1 else ''}",
+                     f"{held} of {len(checked)} hold"])
+        s.table(["the scenario claims", "measured in these runs", "here"], rows)
     return s
+
+
+def table_metrics(f: Folder, metrics: Sequence[str]) -> list[str]:
+    """The rows of the table of section 4: the metrics read (``metrics``), then those that
+    things to notice quote (:data:`~simulator.views.report.notices.QUOTED_METRICS`), so that
+    every number of the prose is in a table of the report."""
+    present = set(f.comparison["metric"]) if "metric" in f.comparison else set()
+    return list(dict.fromkeys([*metrics, *(m for m in QUOTED_METRICS if m in present)]))
 
 
 def strategy_kinds(scenarios: dict[str, Scenario]) -> dict[str, dict[str, str]]:

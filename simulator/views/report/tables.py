@@ -184,10 +184,12 @@ def _cell(r: dict[str, Any], diff: bool, ref: dict[str, Any] | None = None) -> s
         text += f" (rare: {rare_words(r)}; {need} needed)"
     elif ci:
         text += f" {ci}"
-    if diff and finite(r["diff_mean"]) and diff_is_rare(r, ref) and count(r.get("diff_n")) > 1:
-        text += f"<br>Δ {fmt(r['diff_mean'], signed=True)} ({too_rare([r, ref])})"
-    elif diff and finite(r["diff_mean"]) and finite(r["diff_ci_low"]):
+    if not (diff and finite(r["diff_mean"])):
+        return text
+    delta = f"<br>Δ {fmt(r['diff_mean'], signed=True)}"
+    if diff_is_rare(r, ref) and count(r.get("diff_n")) > 1:
+        return f"{text}{delta} ({too_rare([r, ref])})"
+    if finite(r["diff_ci_low"]):
         star = " ✱" if verdict(r["diff_ci_low"], r["diff_ci_high"], 1) != "noise" else ""
-        text += f"<br>Δ {fmt(r['diff_mean'], signed=True)} " \
-                f"{fmt_ci(r['diff_ci_low'], r['diff_ci_high'], signed=True)}{star}"
-    return text
+        return f"{text}{delta} {fmt_ci(r['diff_ci_low'], r['diff_ci_high'], signed=True)}{star}"
+    return f"{text}{delta} (no paired interval)"

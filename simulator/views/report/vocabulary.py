@@ -5,6 +5,7 @@ where the model is documented."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,13 +39,18 @@ MODEL_SECTIONS = {  # key: (GitHub-style anchor of the heading in docs/model.md,
 REPO_ROOT = Path(__file__).resolve().parents[3]  # simulator/views/report/ → the checkout
 
 
-def model_href(key: str, base: str = MODEL_DOC) -> str:
-    """The link to a section of the model documentation, e.g. ``docs/model.md#53-mentions``."""
-    return f"{base}#{MODEL_SECTIONS[key][0]}"
+def model_href(key: str, base: str | None = None) -> str:
+    """The link to a part of the model: ``#glossary-mentions``, the report's embedded glossary
+    (:mod:`simulator.views.report.glossary`), so that it works wherever the file is read; or,
+    with an absolute ``base`` (``https://…/model.md``), ``base#53-mentions``. A relative
+    ``base`` is ignored: it would break once the file is sent elsewhere."""
+    if base and re.match(r"[a-z][a-z0-9+.-]*://", base):
+        return f"{base}#{MODEL_SECTIONS[key][0]}"
+    return f"#glossary-{key}"
 
 
-def model_link(key: str, base: str = MODEL_DOC) -> str:
-    """``[docs/model.md §5.3 Mentions](base#53-mentions)`` (readable when printed, too)."""
+def model_link(key: str, base: str | None = None) -> str:
+    """``[docs/model.md §5.3 Mentions](#glossary-mentions)`` (readable when printed, too)."""
     return f"[{MODEL_DOC} {MODEL_SECTIONS[key][1]}]({model_href(key, base)})"
 
 
