@@ -6,44 +6,93 @@ failed runs (tables are still written), 130 interrupted (compare/sweep can be re
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from simulator import __version__, api
-from simulator.api.experiment import Experiment, ExperimentError, output_folder
-from simulator.api.experiment import check as api_check
-from simulator.experiment.executors import EXECUTORS
-from simulator.experiment.formats import TABLE_FORMATS, USERS_TABLES, FormatError, table_formats
-from simulator.experiment.output import (
-    OutputError,
-    check_output,
-    describe_os_error,
-    scenario_folder,
-    write_error,
-)
-from simulator.experiment.results import ResultsFolderError, utc_now
-from simulator.experiment.robust.design import METHODS
-from simulator.experiment.runner import ExperimentResult
-from simulator.model.graphs import EdgeListError
-from simulator.model.metrics import HEADLINE
-from simulator.scenario.library import bundled, resolve
-from simulator.scenario.loader import Override, load_scenario
-from simulator.scenario.schema import (
-    MAX_REPLICATES,
-    MAX_SEED,
-    MAX_STEPS,
-    MAX_USERS,
-    Scenario,
-    ScenarioError,
-    json_schema,
-)
-from simulator.views.console import SUMMARY_METRICS, Progress, format_comparison, format_summary
-from simulator.views.plots import plot_run
+from simulator import __version__
+from simulator.scenario.library import bundled, resolve, unknown
+
+if TYPE_CHECKING:
+    from simulator.api.experiment import Experiment
+    from simulator.experiment.runner import ExperimentResult
+    from simulator.scenario.loader import Override
+    from simulator.scenario.schema import Scenario
+
+# The command line imports the model, pandas and matplotlib only in the commands that use them:
+# `perksim --version`, `perksim --help` and `perksim list` load none of them (tests/test_cli_fast.py).
+# The catalogues that options offer are read when an option is first parsed or shown, from:
+SCHEMA = "simulator.scenario.schema"
+FORMATS = "simulator.experiment.formats"
+EXECUTORS = "simulator.experiment.executors"
+DESIGN = "simulator.experiment.robust.design"
+EXPORT = "simulator.experiment.export"
+
+
+class _Imported:
+    """``module.NAME`` (plus ``offset``), imported when first read."""
+
+    def __init__(self, module: str, name: str, offset: int = 0) -> None:
+        self.module, self.name, self.offset = module, name, offset
+
+    def __call__(self) -> Any:
+        value = getattr(importlib.import_module(self.module), self.name)
+        return value + self.offset if self.offset else value
+
+
+class _Choice(click.Choice):
+    """A :class:`click.Choice` of a catalogue imported when the option is first used."""
+
+    def __init__(self, choices: _Imported) -> None:
+        self._choices = choices
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The catalogue's names."""
+        return tuple(self._choices())
+
+    @choices.setter
+    def choices(self, value: tuple[str, ...]) -> None:  # click.Choice.__init__ sets it
+        pass
+
+
+class _UpTo(click.IntRange):
+    """A :class:`click.IntRange` from ``low`` to a ceiling imported when the option is first used."""
+
+    def __init__(self, low: int, high: _Imported) -> None:
+        self._high = high
+        super().__init__(low, None)
+
+    @property
+    def max(self) -> int:  # type: ignore[override]
+        """The ceiling."""
+        return self._high()
+
+    @max.setter
+    def max(self, value: int | None) -> None:  # click.IntRange.__init__ sets it
+        pass
+
+
+def _range(name: str, low: int = 0, offset: int = 0) -> _UpTo:
+    """``low`` to the scenario schema's ``name`` (+ ``offset``)."""
+    return _UpTo(low, _Imported(SCHEMA, name, offset))
+
+
+def __getattr__(name: str) -> Any:
+    """``simulator.cli.format_comparison``, importable from here as before the lazy imports."""
+    if name == "format_comparison":
+        from simulator.views.console import format_comparison
+
+        return format_comparison
+    raise AttributeError(f"module 'simulator.cli' has no attribute {name!r}")
+
 
 MAX_WORKERS = 1024  # worker processes of --workers (more is surely a typo)
 MAX_SAMPLES = 4096  # --samples: Morris trajectories, Sobol' base size or LHS points
@@ -51,6 +100,8 @@ MAX_SAMPLES = 4096  # --samples: Morris trajectories, Sobol' base size or LHS po
 
 def shown_metrics(sc: Scenario) -> list[str]:
     """The scenario's own metrics (``metrics:``) first, then the headline ones."""
+    from simulator.model.metrics import HEADLINE
+
     return list(dict.fromkeys([*sc.metrics, *HEADLINE]))
 
 
@@ -72,6 +123,9 @@ def cli() -> None:
 
 def _load(scenario: Path, overrides: list[str | Override], variant: str | None = None) -> Scenario:
     """Load and validate, or exit 2 with every located problem."""
+    from simulator.scenario.loader import load_scenario
+    from simulator.scenario.schema import ScenarioError
+
     try:
         return load_scenario(scenario, overrides=overrides, variant=variant)
     except ScenarioError as exc:
@@ -82,6 +136,8 @@ def _load(scenario: Path, overrides: list[str | Override], variant: str | None =
 def _overrides(overrides: tuple[str, ...], seed: int | None,
                steps: int | None) -> list[str | Override]:
     """The ``--set`` strings, then ``--seed`` and ``--steps`` as typed values (ints as given)."""
+    from simulator.scenario.loader import Override
+
     extra: list[str | Override] = list(overrides)
     if seed is not None:
         extra.append(Override("seed", seed, f"--seed {seed}"))
@@ -90,17 +146,27 @@ def _overrides(overrides: tuple[str, ...], seed: int | None,
     return extra
 
 
+def _scenario(value: Path | None) -> Path | None:
+    """A scenario file or bundled name as a file; exit 2 for a bare name that is neither, with
+    the bundled names close to it."""
+    if value is None:
+        return None
+    if why := unknown(value):
+        _bad_input(why)
+    return resolve(value)
+
+
 def _scenario_arg(required: bool = True) -> Callable:
     return click.argument("scenario", required=required,
                           type=click.Path(dir_okay=False, path_type=Path),
-                          callback=lambda ctx, param, value: resolve(value) if value else None)
+                          callback=lambda ctx, param, value: _scenario(value))
 
 
 def _common(f: Callable) -> Callable:
     for option in reversed([
-        click.option("--seed", type=click.IntRange(0, MAX_SEED),
+        click.option("--seed", type=_range("MAX_SEED"),
                      help="Master seed (default: the scenario's)."),
-        click.option("--steps", type=click.IntRange(1, MAX_STEPS),
+        click.option("--steps", type=_range("MAX_STEPS", low=1),
                      help="Number of steps (default: the scenario's)."),
         click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
                      help="Override a scenario field, e.g. --set campaigns[0].perks=10 (repeatable)."),
@@ -113,7 +179,7 @@ def _common(f: Callable) -> Callable:
 
 def _users_table(default: str | None) -> Callable:
     return click.option(
-        "--users-table", type=click.Choice(USERS_TABLES), default=default,
+        "--users-table", type=_Choice(_Imported(FORMATS, "USERS_TABLES")), default=default,
         show_default=default is not None,
         help="The per-user table: users.csv, users.parquet (needs pyarrow: pip install -e "
              "'.[parquet]') or none (no users or edges table)"
@@ -123,10 +189,11 @@ def _users_table(default: str | None) -> Callable:
 def _executor_options(f: Callable, claims: bool = True,
                       replicates: str = "Replicates per variant (default: the scenario's).") -> Callable:
     for option in reversed([
-        click.option("--replicates", type=click.IntRange(1, MAX_REPLICATES), help=replicates),
+        click.option("--replicates", type=_range("MAX_REPLICATES", low=1), help=replicates),
         click.option("--variant", "variants", multiple=True, metavar="NAME",
                      help="Run only these variants (repeatable; default: all)."),
-        click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
+        click.option("--executor", type=_Choice(_Imported(EXECUTORS, "EXECUTORS")), default="local",
+                     show_default=True,
                      help="serial: this process; local: a process pool; dask: a Dask cluster."),
         click.option("--workers", type=click.IntRange(1, MAX_WORKERS),
                      help="Worker processes (default: the cores available)."),
@@ -141,7 +208,7 @@ def _executor_options(f: Callable, claims: bool = True,
                         help="Check the scenario's claims: against these results; exit 1 if "
                              "one fails.")] if claims else []),
         _users_table(None),
-        click.option("--table-format", type=click.Choice(TABLE_FORMATS),
+        click.option("--table-format", type=_Choice(_Imported(FORMATS, "TABLE_FORMATS")),
                      help="The steps table: steps.csv, or a Parquet dataset steps.parquet/ "
                           "partitioned by sweep point and variant (needs pyarrow) "
                           "[default: csv]."),
@@ -154,6 +221,9 @@ def _output(out: Path, sc: Scenario, tasks: int, variants: int, experiment: bool
             with_report: bool) -> Path:
     """``<out>/<scenario>``, checked before any work: a folder, writable, with room for the
     results; else exit 2 naming the folder. Prints what interrupted commands left there."""
+    from simulator.api.experiment import output_folder
+    from simulator.experiment.output import OutputError
+
     try:
         base, notes = output_folder(out, sc, tasks, variants, experiment=experiment,
                                     report=with_report)
@@ -187,6 +257,8 @@ def _memory(sc: Scenario, runs: int, replicates: int, variants: int = 1, executo
 
 def _write_failed(exc: OSError, where: Path, then: str) -> None:
     """The disk or folder failed while results were written: a message, exit 1."""
+    from simulator.experiment.output import describe_os_error
+
     click.echo(f"error: could not write in {where}: {describe_os_error(exc)}\n{then}", err=True)
     sys.exit(1)
 
@@ -194,9 +266,9 @@ def _write_failed(exc: OSError, where: Path, then: str) -> None:
 @cli.command()
 @_scenario_arg()
 @click.option("--variant", metavar="NAME", help="Run one of the scenario's variants.")
-@click.option("--replicates", type=click.IntRange(1, MAX_REPLICATES), default=1, show_default=True,
+@click.option("--replicates", type=_range("MAX_REPLICATES", low=1), default=1, show_default=True,
               help="Independent replicates (seeds spawned from the master seed).")
-@click.option("--replicate", type=click.IntRange(0, MAX_REPLICATES - 1), metavar="R",
+@click.option("--replicate", type=_range("MAX_REPLICATES", offset=-1), metavar="R",
               help="Run replicate R alone (reproduces replicate R of compare/sweep exactly).")
 @click.option("--report", "with_report", is_flag=True,
               help="Also write the teaching report (report.html, report.md).")
@@ -212,6 +284,12 @@ def run(scenario: Path, variant: str | None, replicates: int, replicate: int | N
 
     SCENARIO is a scenario file, or the name of a bundled one (see `perksim list`).
     """
+    from simulator import api
+    from simulator.experiment.formats import FormatError, table_formats
+    from simulator.experiment.output import OutputError, scenario_folder, write_error
+    from simulator.model.graphs import EdgeListError
+    from simulator.views.console import SUMMARY_METRICS, Progress, format_comparison, format_summary
+
     try:
         table_formats(users_table)
     except FormatError as exc:
@@ -262,6 +340,7 @@ def run(scenario: Path, variant: str | None, replicates: int, replicate: int | N
 def _profile(sc: Scenario, replicate: int) -> None:
     """``perksim run --profile``: one run with every phase timed, as a table."""
     from simulator.experiment.plan import replicate_seed
+    from simulator.model.graphs import EdgeListError
     from simulator.model.profile import profile_run
     from simulator.views.console import format_profile
 
@@ -288,6 +367,11 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
                 table_format: str | None = None) -> None:
     """compare, sweep and robust: a resumable experiment (:class:`simulator.api.Experiment`)
     written into <run-id>.partial until done; problems found before the work exit 2."""
+    from simulator.api.experiment import Experiment, ExperimentError
+    from simulator.api.experiment import check as api_check
+    from simulator.experiment.formats import FormatError
+    from simulator.experiment.output import OutputError
+
     command = ["perksim", *sys.argv[1:]]
     try:
         if resume is not None:
@@ -326,6 +410,9 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
 def _work(experiment: Experiment, with_report: bool, with_claims: bool) -> None:
     """Run (the rest of) an experiment in its locked folder and print what it found; a full
     disk or Ctrl-C stops it with the --resume command."""
+    from simulator.experiment.output import OutputError, write_error
+    from simulator.views.console import Progress, format_comparison
+
     kind, sc, partial = experiment.kind, experiment.scenario, experiment.folder
 
     def stopped(exc: OSError) -> None:
@@ -358,6 +445,10 @@ def _work(experiment: Experiment, with_report: bool, with_claims: bool) -> None:
                f"{experiment.replicates} replicates{_points(results)}, seed {sc.seed}")
     if kind == "compare":
         click.echo(format_comparison(results.comparison, shown_metrics(sc)))
+    if kind == "sweep":
+        from simulator.views.console import format_response
+
+        click.echo(format_response(results.comparison, shown_metrics(sc), sc))
     if kind == "robust":
         from simulator.views.console import format_robust
 
@@ -471,7 +562,7 @@ def sweep(scenario: Path | None, replicates: int | None, variants: tuple[str, ..
 
 @cli.command()
 @_scenario_arg(required=False)
-@click.option("--method", type=click.Choice(METHODS),
+@click.option("--method", type=_Choice(_Imported(DESIGN, "METHODS")),
               help="morris (default): which assumptions matter, a cheap screening; sobol: how "
                    "much each matters, with intervals (costly); lhs: who wins where, no indices.")
 @click.option("--samples", type=click.IntRange(1, MAX_SAMPLES), metavar="N",
@@ -499,7 +590,9 @@ def plot(results_dir: Path) -> None:
     """(Re)draw the figures of a results folder from its tables."""
     if not (results_dir / "summary.csv").is_file():
         _bad_input(f"{results_dir} has no summary.csv: is it a results folder of perksim?")
-    from simulator.views.plots import read_tables
+    from simulator.experiment.output import OutputError, check_output, write_error
+    from simulator.experiment.results import ResultsFolderError
+    from simulator.views.plots import plot_run, read_tables
 
     try:
         tables = read_tables(results_dir)  # every table checked before anything is drawn
@@ -521,6 +614,8 @@ def plot(results_dir: Path) -> None:
                 type=click.Path(file_okay=False, exists=True, path_type=Path))
 def report(results_dirs: tuple[Path, ...]) -> None:
     """Write the teaching report (report.html, self-contained, and report.md) of results folders."""
+    from simulator.experiment.output import OutputError, check_output
+    from simulator.experiment.results import ResultsFolderError
     from simulator.views.report import load_folder
 
     for folder in results_dirs:
@@ -538,6 +633,7 @@ def report(results_dirs: tuple[Path, ...]) -> None:
 
 
 def _write_report(folder: Path) -> None:
+    from simulator.experiment.output import write_error
     from simulator.views.report import write_report
 
     try:
@@ -548,6 +644,36 @@ def _write_report(folder: Path) -> None:
         _write_failed(exc, folder, f"the report is missing or incomplete; the results are complete "
                       f"in {folder}; write it later with: perksim report {folder}")
     click.echo(f"report: {html}\nmarkdown: {md}")
+
+
+@cli.command()
+@click.argument("results_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--to", "to", required=True,
+              type=_Choice(_Imported(EXPORT, "FORMATS")),
+              help="gexf or graphml: the follow graph with each user's outcomes (Gephi, "
+                   "Cytoscape); parquet: every table (needs pyarrow).")
+@click.option("--out", type=click.Path(path_type=Path), metavar="PATH",
+              help="Where to write (default: graph.gexf, graph.graphml or parquet/ in "
+                   "RESULTS_DIR).")
+@click.option("--variant", metavar="NAME",
+              help="Whose users' outcomes the graph carries (default: the first variant).")
+def export(results_dir: Path, to: str, out: Path | None, variant: str | None) -> None:
+    """Export a results folder: the follow graph as GEXF or GraphML, or the tables as Parquet."""
+    from simulator.experiment.export import ExportError, export_folder
+    from simulator.experiment.output import write_error
+    from simulator.experiment.results import ResultsFolderError
+
+    try:
+        done = export_folder(results_dir, to, out=out, variant=variant)
+    except (ExportError, ResultsFolderError) as exc:
+        _bad_input(exc)
+        raise
+    except OSError as exc:
+        if not write_error(exc):
+            raise
+        _write_failed(exc, Path(out or results_dir), "nothing was written; make room (or choose "
+                      "another --out) and export again")
+    click.echo(f"{to}: {done.path} ({done.description})")
 
 
 @cli.command()
@@ -569,11 +695,11 @@ def dashboard(scenario: Path | None, host: str, port: int) -> None:
 
 @cli.command()
 @click.argument("results_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--user", "user", type=click.IntRange(0, MAX_USERS - 1), required=True, metavar="ID",
+@click.option("--user", "user", type=_range("MAX_USERS", offset=-1), required=True, metavar="ID",
               help="The user's id (row of users.csv).")
 @click.option("--brand", required=True, metavar="NAME", help="The brand (campaign) to explain.")
 @click.option("--variant", metavar="NAME", help="Which variant (default: the first).")
-@click.option("--replicate", type=click.IntRange(0, MAX_REPLICATES - 1), metavar="R",
+@click.option("--replicate", type=_range("MAX_REPLICATES", offset=-1), metavar="R",
               help="Which replicate (default: the first).")
 def explain(results_dir: Path, user: int, brand: str, variant: str | None,
             replicate: int | None) -> None:
@@ -599,9 +725,16 @@ def validate(files: tuple[Path, ...]) -> None:
 
     Exit 0 if all are valid; 2, with every located problem, if any is not.
     """
+    from simulator.scenario.loader import load_scenario
+    from simulator.scenario.schema import ScenarioError
+
     bad = 0
     for file in files:
         path = resolve(file)
+        if why := unknown(file):
+            bad += 1
+            click.echo(f"invalid: {path} (1 problem)\n{why}", err=True)
+            continue
         try:
             sc = load_scenario(path)
         except ScenarioError as exc:
@@ -619,6 +752,8 @@ def validate(files: tuple[Path, ...]) -> None:
 @cli.command(name="schema")
 def schema_command() -> None:
     """Print the JSON Schema of scenario files (for editor autocompletion)."""
+    from simulator.scenario.schema import json_schema
+
     click.echo(json.dumps(json_schema(), indent=2))
 
 
@@ -653,6 +788,7 @@ def check_model(quick: bool, markdown: Path | None, only: tuple[str, ...], worke
     Exit 0 if every judged row passes, 1 if any fails (each is printed on standard error).
     """
     from simulator.experiment import validation as v
+    from simulator.experiment.results import utc_now
 
     unknown = [name for name in only if name not in v.BY_KEY]
     if unknown:
