@@ -348,8 +348,11 @@ def test_things_to_notice_follow_the_numbers() -> None:
 def test_perksim_report_writes_the_report(folders) -> None:
     result = CliRunner().invoke(cli, ["report", str(folders["run"])])
     assert result.exit_code == 0, result.output
-    assert result.output.split() == ["report:", str(folders["run"] / "report.html"),
-                                     "markdown:", str(folders["run"] / "report.md")]
+    words = result.output.split()
+    assert words[:4] == ["report:", str(folders["run"] / "report.html"),
+                         "markdown:", str(folders["run"] / "report.md")]
+    assert words[4:] in ([], ["handout:", str(folders["run"] / "handout.html")])
+    assert (folders["run"] / "handout.html").is_file()
 
 
 # --- metrics too rare to compare ------------------------------------------------------------------
