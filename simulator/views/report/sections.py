@@ -85,14 +85,23 @@ def section_question(f: Folder, sc: Scenario | None, man: dict[str, Any]) -> Sec
     homophily = fmt_value(pop.homophily if pop else None)
     items = [
         f"**Population:** {users:,} users" if isinstance(users, int) else f"**Population:** {users} users",
-        f"**Graph:** {graph}" + (f" — who follows whom; {man['follows']:,} follow ties"
+        f"**Graph:** {graph}" + (f" — who follows whom: {man['follows']:,} follows (one user "
+                                 "following another, as `edges.csv` lists them; a mutual follow "
+                                 "counts twice, as in the network figure)"
                                  if isinstance(man.get("follows"), int) else ""),
         f"**Regions:** {region_text}" if region_text else "",
         f"**Topics:** {topics}" if topics else "",
         f"**Posting habits:** {arche}" if arche else "",
         (f"**Homophily:** {homophily} (0 = interests independent of the graph, "
          "1 = everyone shares their neighbourhood's main topic)"
-         + (f"; achieved assortativity {fmt(assort)}" if finite(assort) else "")),
+         + (f"; achieved assortativity {fmt(assort)}: two users joined by a follow have interests "
+            f"{fmt(assort)} more alike than two users picked at random (the mean cosine "
+            "similarity of their topic mixes, from 0 to 1), "
+            + ("so followers are less alike than strangers" if assort < -0.02 else
+               "none to speak of: the brand's fans are scattered over the graph" if assort < 0.02
+               else "a weak tendency: the brand's fans are only loosely clustered" if assort < 0.1
+               else "a clear tendency: the brand's fans cluster together")
+            if finite(assort) else "")),
         f"**Duration:** {sc.steps if sc else '?'} days (one step is a day)",
     ]
     s.ul([i for i in items if i])
@@ -332,13 +341,23 @@ def figure_caption(stem: str, params: Sequence[str] = ()) -> str:
                 "out (pout_fans, lower is better), one point per variant with 95% whiskers. Read: "
                 "the bottom-right corner is best; a hollow marker is beaten on both by another point.")
     if stem.startswith("network"):
+        from simulator.views.plots.network import NETWORK_SAMPLE, NETWORK_WHOLE  # drawing modules
+
         variant = stem.removeprefix("network_")
-        return (f"The follows graph of the first replicate{' of ' + variant if variant else ''}, "
-                "each user coloured by their state towards the brand (the legend: got a perk, "
+        return (f"The follows graph of the first replicate{' of ' + variant if variant else ''}: "
+                "each dot a user, coloured by their state towards the brand (got a perk, "
                 "adopted, pouting, heard of the brand from any mention — complaints too, so "
-                "this is awareness, not the campaign's reach — and never heard of it). Read: do "
-                "the perks sit among the fans or in the crowded centre, and where are the "
-                "pouting users?")
+                "this is awareness, not the campaign's reach — or never heard of it) and ringed "
+                "in black if they are one of the brand's fans; a line joins two users when one "
+                f"follows the other. Graphs of more than {NETWORK_WHOLE:,} users are drawn as a "
+                f"sample of {NETWORK_SAMPLE:,}: the perk recipients (at most "
+                f"{NETWORK_SAMPLE // 2:,}), half of the rest from the users who follow them and "
+                "the others from everyone else, at random but the same for the same run; the "
+                "figure's title gives the numbers, and its legends count every user (how many "
+                "are drawn after the semicolon). Read: do the perks sit among the fans — are the "
+                "orange dots ringed, and are the users who follow them fans more often than the "
+                "others (the line above the picture gives the shares)? Where are the pouting "
+                "users?")
     if stem.startswith("sweep_"):
         metric = next((m for m in sorted(METRIC_WORDS, key=len, reverse=True)
                        if stem.endswith(f"_{m}") or f"_{m}_" in stem), None)
