@@ -198,9 +198,12 @@ def draw_all(folder: str | Path | SavedFolder, tables: Tables | None = None) -> 
             variants = (list(dict.fromkeys(users["variant"].astype(str)))
                         if "variant" in users.columns else ["base"])
             point = _first_point(base)
+            seed = saved.manifest().get("seed")  # the run's seed draws the network's sample
+            seed = seed if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0 else None
             for variant in variants:
                 threshold = pout_threshold(saved, variant, point)
-                written += save(plot_network(users, edges, brand, variant, pout_threshold=threshold),
+                written += save(plot_network(users, edges, brand, variant, pout_threshold=threshold,
+                                             seed=seed),
                                 out, f"network_{slug(variant)}{sfx}")
     return sorted(written)
 
