@@ -634,7 +634,7 @@ def report(results_dirs: tuple[Path, ...]) -> None:
 
 def _write_report(folder: Path) -> None:
     from simulator.experiment.output import write_error
-    from simulator.views.report import write_report
+    from simulator.views.report import handout_path, write_report
 
     try:
         html, md = write_report(folder)
@@ -644,6 +644,9 @@ def _write_report(folder: Path) -> None:
         _write_failed(exc, folder, f"the report is missing or incomplete; the results are complete "
                       f"in {folder}; write it later with: perksim report {folder}")
     click.echo(f"report: {html}\nmarkdown: {md}")
+    handout = handout_path(folder)
+    if handout.is_file():  # run, compare and sweep folders (not robust)
+        click.echo(f"handout: {handout}")
 
 
 @cli.command()
