@@ -26,7 +26,7 @@ LONG_FILES: dict[str, str] = {
     "simulator.scenario.loader": "the loading pipeline in the order it runs: extends:, --set "
                                  "and typed overrides, variants and sweep values, validation "
                                  "(the reader, messages and checks are modules of their own)",
-    "simulator.cli": "the command line: eleven commands with their options, help texts and "
+    "simulator.cli": "the command line: thirteen commands with their options, help texts and "
                      "exit codes; each only parses, calls simulator.api or a view, and prints "
                      "(the results workflow is simulator.api, the tables simulator.views.console)",
 }

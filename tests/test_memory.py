@@ -50,6 +50,8 @@ CHILD = textwrap.dedent("""
     import matplotlib
     matplotlib.use("Agg")
     import simulator.cli
+    # the command line imports these when perksim run runs (lazily): before the measurement
+    import simulator.api, simulator.views.console, simulator.views.plots
 
     gc.collect()
     with open("/proc/self/statm") as fh:  # resident memory now, after the imports
