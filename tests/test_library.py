@@ -15,7 +15,7 @@ from simulator.experiment.plan import run_once
 from simulator.model.metrics import METRICS
 from simulator.scenario.library import bundled, resolve, scenarios_dir
 from simulator.scenario.loader import load_scenario, make_variant, read_document
-from simulator.scenario.schema import json_schema
+from simulator.scenario.schema import ScenarioError, json_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = {"klout_pout", "threshold_sweep", "wrong_city", "pick_up_the_phone", "exclusivity_value",
@@ -87,6 +87,19 @@ def test_schema_command_prints_json_schema_with_strategies():
 def test_a_bundled_scenario_can_be_named_instead_of_a_path():
     assert resolve("klout_pout") == ROOT / "scenarios" / "klout_pout.yaml"
     assert resolve("no_such_scenario") == Path("no_such_scenario")
+
+
+def test_load_scenario_takes_a_bundled_name_too(tmp_path, monkeypatch):
+    assert load_scenario("klout_pout") == load_scenario(ROOT / "scenarios" / "klout_pout.yaml")
+    with pytest.raises(ScenarioError, match="did you mean 'klout_pout'"):
+        load_scenario("klout_pot")
+    # a file of that name in the working folder is the file, not the bundled scenario
+    (tmp_path / "klout_pout").write_text(
+        f"extends: {ROOT / 'scenarios' / 'klout_pout.yaml'}\nname: my_copy\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_scenario("klout_pout").name == "my_copy"
+    with pytest.raises(ScenarioError, match="file not found"):
+        load_scenario("klout_pot.yaml")  # a file name: the file is missing, no guessing
 
 
 def test_scenarios_share_one_base_population():

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from simulator.model.graphs import special_file_reason
+from simulator.scenario import library
 from simulator.scenario.checks import (
     MAX_CHECKED_VALUES,
     Found,
@@ -517,11 +518,19 @@ def load_scenario(path: str | Path, overrides: list[str | Override] | None = Non
     typed :class:`Override` values (``Override("seed", 7)``), applied in order before
     validation; ``variant`` applies one of the file's ``variants:``.
 
+    ``path`` may also be a bundled scenario's name, as ``perksim list`` shows them (a bare
+    name, no suffix, that is not a file): ``load_scenario("klout_pout")``. A bare name that is
+    neither raises ``ScenarioError`` naming the closest bundled ones.
+
     >>> sc = load_scenario("scenarios/klout_pout.yaml")
     >>> sc.campaigns[0].strategy.kind
     'score_threshold'
+    >>> load_scenario("klout_pout").name
+    'klout_pout'
     """
-    path = Path(path)
+    if why := library.unknown(path):
+        raise ScenarioError([Problem(str(path), None, None, "", why)])
+    path = library.resolve(path)
     with _never_crash(str(path)):
         return _load_scenario(path, list(overrides or []), variant)
 

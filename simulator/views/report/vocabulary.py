@@ -85,12 +85,11 @@ def fmt(v: Any, signed: bool = False) -> str:
         text = f"{v:.1f}"
     elif a >= 1:
         text = f"{v:.2f}"
-    elif a >= 0.001:
+    elif a >= 0.1:
         text = f"{v:.3f}"
-    else:
-        text = f"{v:.2g}"
-        if "e" in text:  # 2.3e-05 → 0.000023
-            text = f"{v:.{1 - math.floor(math.log10(a))}f}"
+    else:  # three significant digits, never an exponent: 0.00234, 0.0000230
+        rounded = abs(float(f"{v:.3g}"))  # 0.09999 → 0.1: its digits, not 0.1000
+        text = f"{v:.{2 - math.floor(math.log10(rounded))}f}"
     if signed and v > 0 and not text.startswith("≈"):
         text = "+" + text
     return text.replace("-", "−")
