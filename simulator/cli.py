@@ -235,7 +235,8 @@ def _output(out: Path, sc: Scenario, tasks: int, variants: int, experiment: bool
 
 
 def _memory(sc: Scenario, runs: int, replicates: int, variants: int = 1, executor: str = "serial",
-            workers: int | None = None, scheduler: str | None = None, options: str = "") -> None:
+            workers: int | None = None, scheduler: str | None = None, options: str = "",
+            users_table: str = "csv") -> None:
     """Exit 2 if the experiment's estimated peak memory (simulator.scenario.memory) exceeds this
     machine's allowance; above a GiB, say how much it will take (one line on stderr)."""
     from simulator.experiment.executors import available_cores
@@ -246,7 +247,8 @@ def _memory(sc: Scenario, runs: int, replicates: int, variants: int = 1, executo
         parallel = 0  # the runs take the cluster's memory, not this machine's
     elif executor in ("local", "dask"):
         parallel = max(1, min(workers or available_cores(), runs))
-    est, problem = memory.experiment_problem(sc, runs, replicates, variants, parallel, options)
+    est, problem = memory.experiment_problem(sc, runs, replicates, variants, parallel, options,
+                                             users_table)
     if problem:
         _bad_input(problem)
     if est is not None and est.bytes > memory.NOTICE_BYTES:
@@ -300,7 +302,8 @@ def run(scenario: Path, variant: str | None, replicates: int, replicate: int | N
         return
     ids = [replicate] if replicate is not None else None
     _memory(sc, runs=1 if ids else replicates, replicates=1 if ids else replicates,
-            options="" if ids or replicates == 1 else f"--replicates {replicates}")
+            options="" if ids or replicates == 1 else f"--replicates {replicates}",
+            users_table=users_table)
     _output(out, sc, tasks=1 if ids else replicates, variants=1, experiment=False,
             with_report=with_report)
     progress = Progress(sc.name)
@@ -344,7 +347,7 @@ def _profile(sc: Scenario, replicate: int) -> None:
     from simulator.model.profile import profile_run
     from simulator.views.console import format_profile
 
-    _memory(sc, runs=1, replicates=1)
+    _memory(sc, runs=1, replicates=1, users_table="none")  # a profile writes no tables
     try:
         model, timings = profile_run(sc, rng=replicate_seed(sc.seed, replicate))
     except EdgeListError as exc:
@@ -391,7 +394,7 @@ def _experiment(kind: str, scenario: Path | None, replicates: int | None, varian
             tasks = api_check(sc, kind, variants, scenario, replicates, method, samples)
             _memory(sc, tasks, replicates or sc.replicates,
                     len(variants) or max(1, len(sc.variants)), executor, workers, scheduler,
-                    _options(replicates, workers, executor))
+                    _options(replicates, workers, executor), users_table or "csv")
             experiment = Experiment.start(sc, kind, out, replicates=replicates, variants=variants,
                                           executor=executor, workers=workers,
                                           scheduler=scheduler, source=scenario, command=command,

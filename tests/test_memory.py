@@ -56,8 +56,8 @@ CHILD = textwrap.dedent("""
     gc.collect()
     with open("/proc/self/statm") as fh:  # resident memory now, after the imports
         base = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    scenario, out, report = sys.argv[1:4]
-    sys.argv = ["perksim", "run", scenario, "--out", out]
+    scenario, out, report, users_table = sys.argv[1:5]
+    sys.argv = ["perksim", "run", scenario, "--out", out, "--users-table", users_table]
     code = 0
     try:
         simulator.cli.main()
@@ -94,7 +94,15 @@ CASES = {  # (steps kept short: memory hardly depends on them, time does)
     "ego_facebook": ("graph: {kind: dataset, name: ego_facebook}", 30),
     "ca_hepth": ("graph: {kind: dataset, name: ca_hepth}", 30),
     "edge list 20k": ("graph: {kind: edgelist, path: edges.txt.gz}", 30),
+    # a run that keeps no users table (--users-table none): the model's arrays alone
+    "powerlaw_cluster 50k, no users table": ("size: 50000\n  graph: {kind: powerlaw_cluster, m: 4}",
+                                             30),
 }
+NO_USERS_TABLE = {"powerlaw_cluster 50k, no users table"}
+
+
+def _users_table(name: str) -> str:
+    return "none" if name in NO_USERS_TABLE else "csv"
 
 
 def _scenario_file(folder: Path, name: str) -> Path:
@@ -105,9 +113,10 @@ def _scenario_file(folder: Path, name: str) -> Path:
     return path
 
 
-def _measure(path: Path, folder: Path) -> int:
+def _measure(path: Path, folder: Path, users_table: str) -> int:
     report = path.with_suffix(".json")
-    subprocess.run([sys.executable, "-c", CHILD, str(path), str(folder / "out"), str(report)],
+    subprocess.run([sys.executable, "-c", CHILD, str(path), str(folder / "out"), str(report),
+                    users_table],
                    check=True, capture_output=True, timeout=300, cwd=folder)
     result = json.loads(report.read_text())
     assert result["code"] in (0, None), f"perksim run {path.name} exited {result['code']}"
@@ -120,11 +129,12 @@ def test_estimate_within_25_percent_of_the_measured_peak(tmp_path: Path) -> None
     _edge_list(tmp_path / "edges.txt.gz")
     files = {name: _scenario_file(tmp_path, name) for name in CASES}
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        peaks = dict(zip(files, pool.map(lambda p: _measure(p, tmp_path), files.values()),
+        peaks = dict(zip(files, pool.map(lambda item: _measure(item[1], tmp_path, _users_table(item[0])),
+                                           files.items()),
                          strict=True))
     rows, bad = [], []
     for name, path in files.items():
-        est = memory.scenario_estimate(load_scenario(path))
+        est = memory.scenario_estimate(load_scenario(path), users_table=_users_table(name))
         ratio = est.bytes / peaks[name]
         rows.append(f"{name:30s} estimate {est.bytes / 2**20:8.1f} MiB  measured "
                     f"{peaks[name] / 2**20:8.1f} MiB  {ratio - 1:+.0%}  ({est.phase})")
@@ -275,6 +285,30 @@ def test_run_announces_a_big_estimate(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert result.exit_code == 0, result.output
     est = memory.scenario_estimate(load_scenario(path))
     assert f"memory: this run needs about {memory.gib(est.bytes)}" in result.output
+
+
+def test_without_a_users_table_the_estimate_counts_the_model_arrays_alone(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    sc = scenario_from_text(f"name: s\nsteps: 100\npopulation:\n  size: 1000000\n{CAMPAIGN}")
+    with_table = memory.scenario_estimate(sc)
+    without = memory.scenario_estimate(sc, users_table="none")
+    per_user = (memory.RUN_USER - memory.RUN_USER_NO_TABLE
+                + memory.RUN_BRAND - memory.RUN_BRAND_NO_TABLE)
+    assert with_table.bytes - without.bytes == 1_000_000 * per_user  # the run's phase, both
+    assert memory.scenario_estimate(sc, users_table="parquet").bytes == with_table.bytes
+    # an experiment keeps no other variant's users table either
+    assert (memory.experiment_estimate(sc, 4, 2, variants=2).bytes
+            - memory.experiment_estimate(sc, 4, 2, variants=2, users_table="none").bytes
+            == 1_000_000 * per_user + memory.KEPT_USER * 1_000_000)
+    # the command line prints the estimate of the run it will make
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: s\nsteps: 8\npopulation:\n  size: 200\n{CAMPAIGN}", encoding="utf-8")
+    monkeypatch.setattr(memory, "NOTICE_BYTES", 1)
+    result = CliRunner().invoke(cli, ["run", str(path), "--users-table", "none",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    est = memory.scenario_estimate(load_scenario(path), users_table="none")
+    assert f"memory: this run needs {est.describe()}" in result.output
 
 
 def test_replicates_and_workers_on_the_command_line_are_checked(small_machine: int,

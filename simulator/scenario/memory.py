@@ -14,7 +14,9 @@ T)``) and ``S = min(F, 200,000)`` edges sampled for the assortativity measure, i
     population       Kp + 60·n + 8·n·K + max(38·n·K + 2·F, 2·F + S·(93 + 24·K))
     run and output   Kp + n·(500 + 430·B + 8·K + 4·W) + 2,550·T·B + 14 MiB (+ 5 MiB up to
                      3,000 users: the network picture; + 12 MiB where pyarrow is installed:
-                     pandas then keeps text columns in pyarrow's memory pool)
+                     pandas then keeps text columns in pyarrow's memory pool); with
+                     --users-table none (no users table kept) 155 + 110·B in place of
+                     500 + 430·B
 
     peak = max(generation, population, run and output)   (× 0.72 above 2,500,000 users)
 
@@ -68,6 +70,12 @@ ASSORT_SAMPLE = 93  # the assortativity measure, per sampled edge
 ASSORT_SAMPLE_TOPIC = 24  # the same, per sampled edge and topic
 RUN_USER = 500  # model arrays, step temporaries and the users table (as text too), per user
 RUN_BRAND = 430  # the same, per user and brand
+# …when the run keeps no users table (--users-table none): the model's arrays and the step's
+# temporaries only. Measured (klout_pout, 100 steps, 1% perks; peak minus the process's own):
+# 20,000 users 41.9 MiB (estimate 46.0), 50,000 64.2 (69.8), 200,000 159 (171), 500,000 382
+# (389), 1,000,000 782 (752); two_brands at 200,000 users 179 (193): within −4% to +10%
+RUN_USER_NO_TABLE = 155
+RUN_BRAND_NO_TABLE = 110
 WINDOW = 4  # recent posts, per user and step of the score window that is filled (int32)
 STEP_ROW = 2_550  # per-step records (one per step and brand): records, frame and text
 RUN_FIXED = 14 * 2**20  # figures and text buffers (17 MiB with networkx, whose freed heap it reused)
@@ -207,9 +215,12 @@ def gib(nbytes: float) -> str:
 
 
 def estimate_graph(size: GraphSize, brands: int = 1, topics: int = 6, steps: int = 60,
-                   window: int = 14, warmup: int = 28) -> Estimate:
-    """The peak memory of one run on a graph of ``size`` (see the module's description)."""
+                   window: int = 14, warmup: int = 28, users_table: str = "csv") -> Estimate:
+    """The peak memory of one run on a graph of ``size`` (see the module's description);
+    ``users_table`` as ``perksim run --users-table`` (``none``: the run keeps no users table)."""
     n, f, b, k = size.users, size.follows, brands, topics
+    per_user, per_brand = ((RUN_USER_NO_TABLE, RUN_BRAND_NO_TABLE) if users_table == "none"
+                           else (RUN_USER, RUN_BRAND))
     filled = min(window, warmup + steps)  # rows of recent posts ever written (np.zeros is lazy)
     graph = GRAPH_FOLLOW * f + GRAPH_USER * n
     if size.generated:
@@ -221,7 +232,7 @@ def estimate_graph(size: GraphSize, brands: int = 1, topics: int = 6, steps: int
     population = (kept + POP_USER * n + TOPIC * n * k
                   + max(HOMOPHILY_TOPIC * n * k + HOMOPHILY_FOLLOW * f,
                         ASSORT_FOLLOW * f + sample * (ASSORT_SAMPLE + ASSORT_SAMPLE_TOPIC * k)))
-    run = (kept + n * (RUN_USER + RUN_BRAND * b + TOPIC * k + WINDOW * filled)
+    run = (kept + n * (per_user + per_brand * b + TOPIC * k + WINDOW * filled)
            + STEP_ROW * steps * b + RUN_FIXED + ARROW_POOL
            + (NETWORK_FIGURE if n <= NETWORK_MAX_USERS else 0))
     scale = LARGE_SHARE if n > LARGE_USERS else 1.0
@@ -231,7 +242,7 @@ def estimate_graph(size: GraphSize, brands: int = 1, topics: int = 6, steps: int
 
 
 def estimate(population: Any, campaigns: int = 1, steps: int = 60, window: int = 14,
-             warmup: int = 28, read_files: bool = True) -> Estimate | None:
+             warmup: int = 28, read_files: bool = True, users_table: str = "csv") -> Estimate | None:
     """The peak memory of one run of a population (a ``scenario.Population``) with
     ``campaigns`` brands, ``steps`` steps, a score window of ``window`` steps and ``warmup``
     warm-up steps; None when the graph's size cannot be known (an unreadable edge list, a
@@ -239,13 +250,15 @@ def estimate(population: Any, campaigns: int = 1, steps: int = 60, window: int =
     size = graph_size(population.graph, population.size, read_files)
     if size is None:
         return None
-    return estimate_graph(size, campaigns, len(population.topics), steps, window, warmup)
+    return estimate_graph(size, campaigns, len(population.topics), steps, window, warmup,
+                          users_table)
 
 
-def scenario_estimate(scenario: Any, read_files: bool = True) -> Estimate | None:
+def scenario_estimate(scenario: Any, read_files: bool = True,
+                      users_table: str = "csv") -> Estimate | None:
     """:func:`estimate` of one run of a whole :class:`~simulator.scenario.schema.Scenario`."""
     return estimate(scenario.population, len(scenario.campaigns), scenario.steps,
-                    scenario.score.window, scenario.score.warmup, read_files)
+                    scenario.score.window, scenario.score.warmup, read_files, users_table)
 
 
 def estimated_memory_bytes(population: Any, campaigns: int = 1, steps: int = 60,
@@ -324,19 +337,20 @@ BAND_CELL = 9_000  # the figures' interval bands over the steps: per replicate �
 
 
 def experiment_estimate(scenario: Any, runs: int, replicates: int, variants: int = 1,
-                        parallel: int = 1) -> Estimate | None:
+                        parallel: int = 1, users_table: str = "csv") -> Estimate | None:
     """The peak memory of an experiment of ``runs`` runs (``replicates`` per variant and
     sweep point, ``variants`` variants) with ``parallel`` runs at a time in worker processes
     (1: in this process; 0: on a remote cluster): the runs, plus what this process keeps of
     the other runs (their per-step records, each other variant's users table) and its
-    bootstrap intervals and figure bands. One run alone is :func:`scenario_estimate`."""
-    run = scenario_estimate(scenario)
+    bootstrap intervals and figure bands. One run alone is :func:`scenario_estimate`.
+    ``users_table``: as ``--users-table`` (``none``: no run keeps a users table)."""
+    run = scenario_estimate(scenario, users_table=users_table)
     if run is None or (runs <= 1 and variants <= 1 and parallel == 1):
         return run
     steps, brands = scenario.steps, len(scenario.campaigns)
     more_runs, more_variants = max(runs - 1, 0), max(variants - 1, 0)  # one: in the run's own
     tables = (KEPT_ROW * more_runs * steps * brands + KEPT_RUN * more_runs
-              + KEPT_USER * more_variants * run.users * brands)
+              + (0 if users_table == "none" else KEPT_USER * more_variants * run.users * brands))
     intervals = 0
     if replicates >= 2:
         intervals = max(INTERVAL_REPLICATE * replicates + INTERVAL_JACKKNIFE * replicates ** 2,
@@ -348,12 +362,13 @@ def experiment_estimate(scenario: Any, runs: int, replicates: int, variants: int
 
 
 def experiment_problem(scenario: Any, runs: int, replicates: int, variants: int = 1,
-                       parallel: int = 1, options: str = "") -> tuple[Estimate | None, str | None]:
+                       parallel: int = 1, options: str = "",
+                       users_table: str = "csv") -> tuple[Estimate | None, str | None]:
     """The experiment's estimate, and a message if it exceeds this machine's allowance.
 
     ``options`` names the command-line options that shaped it (``--replicates 5000``), for
     the message; a run that does not fit alone is refused when the scenario is validated."""
-    est = experiment_estimate(scenario, runs, replicates, variants, parallel)
+    est = experiment_estimate(scenario, runs, replicates, variants, parallel, users_table)
     limit = memory_limit_bytes()
     if est is None or est.bytes <= limit:
         return est, None
