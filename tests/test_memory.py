@@ -372,3 +372,10 @@ def test_above_the_large_run_size_every_phase_is_scaled_down() -> None:
     ten_million = memory.estimate_graph(
         memory.GraphSize("powerlaw_cluster", 10_000_000, 79_999_968), steps=100)
     assert 9.05 * 0.8 < ten_million.bytes / 2**30 < 9.05 * 1.2  # within 20% of the measured
+    # without a users table nothing large is freed and given back: no scaling (10M users,
+    # no users table: 7,299 MiB measured)
+    none = memory.estimate_graph(memory.GraphSize("powerlaw_cluster", 10_000_000, 79_999_968),
+                                 steps=100, users_table="none")
+    assert 7_299 * 0.8 < none.bytes / 2**20 < 7_299 * 1.2
+    c, d = (memory.estimate_graph(size, steps=100, users_table="none") for size in (small, large))
+    assert d.bytes == pytest.approx(c.bytes, rel=1e-5)  # one user more: no step down

@@ -18,7 +18,8 @@ T)``) and ``S = min(F, 200,000)`` edges sampled for the assortativity measure, i
                      --users-table none (no users table kept) 155 + 110·B in place of
                      500 + 430·B
 
-    peak = max(generation, population, run and output)   (× 0.72 above 2,500,000 users)
+    peak = max(generation, population, run and output)   (× 0.72 above 2,500,000 users,
+                                                          unless without a users table)
 
 The constants were fitted to the peak resident memory of ``perksim run`` (minus the process's
 own after its imports, ~200 MB) for every graph kind from 2,000 to 200,000 users and from
@@ -73,7 +74,8 @@ RUN_BRAND = 430  # the same, per user and brand
 # …when the run keeps no users table (--users-table none): the model's arrays and the step's
 # temporaries only. Measured (klout_pout, 100 steps, 1% perks; peak minus the process's own):
 # 20,000 users 41.9 MiB (estimate 46.0), 50,000 64.2 (69.8), 200,000 159 (171), 500,000 382
-# (389), 1,000,000 782 (752); two_brands at 200,000 users 179 (193): within −4% to +10%
+# (389), 1,000,000 782 (752), 10,000,000 7,299 (7,284: not scaled by LARGE_SHARE, below);
+# two_brands at 200,000 users 179 (193): within −4% to +10%
 RUN_USER_NO_TABLE = 155
 RUN_BRAND_NO_TABLE = 110
 WINDOW = 4  # recent posts, per user and step of the score window that is filled (int32)
@@ -235,7 +237,10 @@ def estimate_graph(size: GraphSize, brands: int = 1, topics: int = 6, steps: int
     run = (kept + n * (per_user + per_brand * b + TOPIC * k + WINDOW * filled)
            + STEP_ROW * steps * b + RUN_FIXED + ARROW_POOL
            + (NETWORK_FIGURE if n <= NETWORK_MAX_USERS else 0))
-    scale = LARGE_SHARE if n > LARGE_USERS else 1.0
+    # the share is what the allocator gives back of the users table's large frames: a run
+    # without one keeps all it takes (10M users, no users table: 7,299 MiB measured, 7,284
+    # estimated unscaled)
+    scale = LARGE_SHARE if n > LARGE_USERS and users_table != "none" else 1.0
     return Estimate(n, f, {"graph generation": int(scale * generation),
                            "population setup": int(scale * population),
                            "the run and its output": int(scale * run)})
