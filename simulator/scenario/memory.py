@@ -12,19 +12,21 @@ T)``) and ``S = min(F, 200,000)`` edges sampled for the assortativity measure, i
                        = A + 105·lines                 an edge list or dataset, parsed
     kept after it    A + 20·F  (generated) / A + 8·F  (parsed)                          = Kp
     population       Kp + 60·n + 8·n·K + max(38·n·K + 2·F, 2·F + S·(93 + 24·K))
-    run and output   Kp + n·(500 + 430·B + 8·K + 4·W) + 2,550·T·B + 14 MiB (+ 5 MiB up to
-                     3,000 users: the network picture; + 12 MiB where pyarrow is installed:
-                     pandas then keeps text columns in pyarrow's memory pool); with
-                     --users-table none (no users table kept) 155 + 110·B in place of
-                     500 + 430·B
+    run and output   Kp + n·(155 + 110·B + 8·K + 4·W) + U + 2,550·T·B + 14 MiB (+ 5 MiB up
+                     to 3,000 users: the network picture; + 12 MiB where pyarrow is installed:
+                     pandas then keeps text columns in pyarrow's memory pool)
+    users table      U = w·(a·min(n, 200,000) + c·max(n − 200,000, 0)) (+ 48 MiB: Parquet),
+                     w = 1 + 0.37·(B − 1); csv a = 500, c = 150; parquet a = 650, c = 400;
+                     none: U = 0
 
-    peak = max(generation, population, run and output)   (× 0.72 above 2,500,000 users,
-                                                          unless without a users table)
+    peak = max(generation, population, run and output)
 
 The constants were fitted to the peak resident memory of ``perksim run`` (minus the process's
 own after its imports, ~200 MB) for every graph kind from 2,000 to 200,000 users and from
 16,000 to 10,000,000 follow edges, 1–4 brands, 6–24 topics and score windows of 14–365 steps:
 each of those runs is within ±10%, and tests/test_memory.py checks ±25% on fresh runs. The
+model's arrays and the users table were fitted again to runs of 20,000 to 10,000,000 users
+with each ``--users-table`` (within −4% to +13%; see the constants below). The
 generation constants were fitted again for the vectorised generators (simulator.model.
 generators) to the peak of graph generation alone, 20,000 to 200,000 users and 160,000 to
 5,000,000 follow edges of every generated kind (each within ±12%). Dense graphs are dominated
@@ -69,28 +71,31 @@ HOMOPHILY_FOLLOW = 2  # the symmetric adjacency of the homophily passes, per fol
 ASSORT_FOLLOW = 2  # the edge list of the assortativity measure, per follow edge
 ASSORT_SAMPLE = 93  # the assortativity measure, per sampled edge
 ASSORT_SAMPLE_TOPIC = 24  # the same, per sampled edge and topic
-RUN_USER = 500  # model arrays, step temporaries and the users table (as text too), per user
-RUN_BRAND = 430  # the same, per user and brand
-# …when the run keeps no users table (--users-table none): the model's arrays and the step's
-# temporaries only. Measured (klout_pout, 100 steps, 1% perks; peak minus the process's own):
+# The model's arrays and the step's temporaries (what a run holds without a users table,
+# --users-table none). Measured (klout_pout, 100 steps, 1% perks; peak minus the process's own):
 # 20,000 users 41.9 MiB (estimate 46.0), 50,000 64.2 (69.8), 200,000 159 (171), 500,000 382
-# (389), 1,000,000 782 (752), 10,000,000 7,299 (7,284: not scaled by LARGE_SHARE, below);
-# two_brands at 200,000 users 179 (193): within −4% to +10%
-RUN_USER_NO_TABLE = 155
-RUN_BRAND_NO_TABLE = 110
+# (389), 1,000,000 782 (752), 2,000,000 1,497 (1,478), 5,000,000 3,681 (3,655), 10,000,000
+# 7,299 (7,284); two_brands at 200,000 users 179 (193): within −4% to +10%
+RUN_USER_NO_TABLE = 155  # per user
+RUN_BRAND_NO_TABLE = 110  # per user and brand
+# …and what the users table adds at the run's end (users.csv or users.parquet): the table as
+# a frame, normalised (a second copy), then written. Per user, for the first TABLE_KNEE users
+# and for every user beyond (where large columns are mapped apart and given back when freed),
+# times the table's width: 1 + TABLE_BRAND_WIDTH per brand beyond the first (two_brands at
+# 200,000 users: csv ×1.3, parquet ×1.44). Parquet also loads pyarrow (TABLE_FIXED).
+# Measured above the run without a table (klout_pout, 100 steps; users → csv MiB, parquet MiB):
+# 20,000 → 8, 56; 40,000 → 15, 64; 60,000 → 33, 90; 100,000 → 48, 116; 200,000 → 97, 172;
+# 500,000 → 139, 318; 1,000,000 → 149, 481; 2,000,000 → 289, 936; 5,000,000 → 731, 1,779;
+# whole runs within −7% to +6% of the estimate from 20,000 to 10,000,000 users (docs/reference/scenario.md)
+TABLE_KNEE = 200_000
+TABLE_USER_FIRST = {"csv": 500, "parquet": 650}
+TABLE_USER_MORE = {"csv": 150, "parquet": 400}
+TABLE_FIXED = {"csv": 0, "parquet": 48 * 2**20}
+TABLE_BRAND_WIDTH = 0.37
 WINDOW = 4  # recent posts, per user and step of the score window that is filled (int32)
 STEP_ROW = 2_550  # per-step records (one per step and brand): records, frame and text
 RUN_FIXED = 14 * 2**20  # figures and text buffers (17 MiB with networkx, whose freed heap it reused)
 NETWORK_FIGURE = 5 * 2**20  # the network picture, drawn for at most NETWORK_MAX_USERS users
-# Above LARGE_USERS users a run's arrays are so large that the allocator maps each one apart
-# and gives it back to the system when it is freed, instead of keeping it in its heap for
-# reuse: the peak is then LARGE_SHARE of what the constants above (fitted up to 200,000
-# users) give. Measured (klout_pout, 100 steps, users.parquet; peak RSS minus ~0.2 GiB):
-# 1M users 1.13 GiB (estimate 1.4, +24%, on the safe side), 10M 9.05 (13.3 → 9.6, +6%);
-# before tables were normalised column by column (store.normalise_by_column): 1M 1.60,
-# 2M 2.98 (2.7), 3M 2.91 (4.0 → 2.9), 10M 9.37
-LARGE_USERS = 2_500_000
-LARGE_SHARE = 0.72
 # pandas keeps text columns in pyarrow's memory pool when pyarrow is installed (the parquet
 # extra): measured +11 to +14 MiB at the run's peak, from 9,877 to 97,656 users
 ARROW_POOL = 12 * 2**20 if importlib.util.find_spec("pyarrow") is not None else 0
@@ -221,8 +226,6 @@ def estimate_graph(size: GraphSize, brands: int = 1, topics: int = 6, steps: int
     """The peak memory of one run on a graph of ``size`` (see the module's description);
     ``users_table`` as ``perksim run --users-table`` (``none``: the run keeps no users table)."""
     n, f, b, k = size.users, size.follows, brands, topics
-    per_user, per_brand = ((RUN_USER_NO_TABLE, RUN_BRAND_NO_TABLE) if users_table == "none"
-                           else (RUN_USER, RUN_BRAND))
     filled = min(window, warmup + steps)  # rows of recent posts ever written (np.zeros is lazy)
     graph = GRAPH_FOLLOW * f + GRAPH_USER * n
     if size.generated:
@@ -234,16 +237,22 @@ def estimate_graph(size: GraphSize, brands: int = 1, topics: int = 6, steps: int
     population = (kept + POP_USER * n + TOPIC * n * k
                   + max(HOMOPHILY_TOPIC * n * k + HOMOPHILY_FOLLOW * f,
                         ASSORT_FOLLOW * f + sample * (ASSORT_SAMPLE + ASSORT_SAMPLE_TOPIC * k)))
-    run = (kept + n * (per_user + per_brand * b + TOPIC * k + WINDOW * filled)
-           + STEP_ROW * steps * b + RUN_FIXED + ARROW_POOL
+    run = (kept + n * (RUN_USER_NO_TABLE + RUN_BRAND_NO_TABLE * b + TOPIC * k + WINDOW * filled)
+           + users_table_bytes(n, b, users_table) + STEP_ROW * steps * b + RUN_FIXED + ARROW_POOL
            + (NETWORK_FIGURE if n <= NETWORK_MAX_USERS else 0))
-    # the share is what the allocator gives back of the users table's large frames: a run
-    # without one keeps all it takes (10M users, no users table: 7,299 MiB measured, 7,284
-    # estimated unscaled)
-    scale = LARGE_SHARE if n > LARGE_USERS and users_table != "none" else 1.0
-    return Estimate(n, f, {"graph generation": int(scale * generation),
-                           "population setup": int(scale * population),
-                           "the run and its output": int(scale * run)})
+    return Estimate(n, f, {"graph generation": int(generation), "population setup": int(population),
+                           "the run and its output": int(run)})
+
+
+def users_table_bytes(users: int, brands: int, users_table: str) -> float:
+    """What a run's users table adds to its peak: ``users_table`` is ``csv``, ``parquet`` or
+    ``none`` (nothing)."""
+    if users_table == "none":
+        return 0.0
+    width = 1.0 + TABLE_BRAND_WIDTH * (brands - 1)
+    per_user = (TABLE_USER_FIRST[users_table] * min(users, TABLE_KNEE)
+                + TABLE_USER_MORE[users_table] * max(users - TABLE_KNEE, 0))
+    return TABLE_FIXED[users_table] + width * per_user
 
 
 def estimate(population: Any, campaigns: int = 1, steps: int = 60, window: int = 14,
