@@ -122,10 +122,15 @@ def cli() -> None:
 
 
 def _load(scenario: Path, overrides: list[str | Override], variant: str | None = None) -> Scenario:
-    """Load and validate, or exit 2 with every located problem."""
+    """Load and validate, or exit 2 with every located problem (and a bad PERKSIM_KERNELS)."""
+    from simulator.model import kernels
     from simulator.scenario.loader import load_scenario
     from simulator.scenario.schema import ScenarioError
 
+    try:
+        kernels.choice()
+    except kernels.KernelError as exc:
+        _bad_input(exc)
     try:
         return load_scenario(scenario, overrides=overrides, variant=variant)
     except ScenarioError as exc:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.model import dynamics as dyn
-from simulator.model import metrics
+from simulator.model import kernels, metrics
 from simulator.model.dynamics import (
     CAUSE_ORIGIN,
     ORIGIN_CAMPAIGN,
@@ -31,7 +31,7 @@ from simulator.model.population import NATIONAL, Population, build_population
 
 if TYPE_CHECKING:  # the model reads a validated scenario; it never imports the scenario layer
     from simulator.scenario.schema import Campaign, Scenario
-from simulator.model.score import ScoreMap, ScoreTracker, fit_score_map
+from simulator.model.score import AMPLIFICATION_FLOOR, ScoreMap, ScoreTracker, fit_score_map
 from simulator.model.strategies import Candidates, Strategy, make_strategy
 
 EMPTY = np.empty(0, dtype=np.int64)
@@ -218,6 +218,8 @@ class PerkCampaignModel(mesa.Model):
         self.reached_without_perk = np.zeros(shape, dtype=bool)  # …while holding no perk from b
         self._topic_share: np.ndarray | None = None
         self.watched: dict[int, list[dict[str, Any]]] = {}  # user → what happened to them
+        # the compiled phases 1–3 for large runs (kernels.py: the same results, bit for bit)
+        self.kernels = kernels.compiled() if kernels.wanted(self.n) else None
 
         self.score_map: ScoreMap = self._warm_up(scenario.score.warmup, say)
         self.score = self._current_score()
@@ -229,6 +231,9 @@ class PerkCampaignModel(mesa.Model):
     def _post_and_engage(self) -> None:
         """Phases 1–2: posting and engagement, feeding the score's rolling signals."""
         sc = self.spec
+        if sc.processes.posting and self.kernels is not None:
+            self._post_and_engage_compiled()
+            return
         if sc.processes.posting:
             posts = dyn.sample_posts(self.population.post_rate * self.post_factor, self.run_rng)
             self.posting = np.flatnonzero(posts)
@@ -246,17 +251,42 @@ class PerkCampaignModel(mesa.Model):
         self.recent_posts[self.t % self.recent_posts.shape[0]] = posts
         self._topic_share = None
 
+    def _post_and_engage_compiled(self) -> None:
+        pop, tr = self.population, self.tracker
+        posts = np.empty(self.n, dtype=np.int64)
+        self.posting = self.kernels.post_and_engage(
+            self.run_rng, pop.post_rate, self.post_factor, pop.quality, self.quality_factor,
+            self.reaction_factor, self.view, self.overlap, self.spec.behaviour.base_engage,
+            self.graph.followers_count, tr.alpha, tr.posts, tr.reactions, tr.distinct,
+            self.recent_posts[self.t % self.recent_posts.shape[0]], posts)
+        self.posts = posts
+        self._topic_share = None
+
+    def _network(self) -> np.ndarray | float:
+        """The score's network term: followers' mean score / 100 (0 when its weight is 0)."""
+        if self.spec.score.weights.network <= 0:
+            return 0.0
+        f = self.graph.followers_count
+        return np.divide(self.graph.followers @ self.score, f * 100.0, out=np.zeros(self.n),
+                         where=f > 0)
+
     def _raw_score(self) -> np.ndarray:
-        w = self.spec.score.weights
-        network: np.ndarray | float = 0.0
-        if w.network > 0:
-            f = self.graph.followers_count
-            network = np.divide(self.graph.followers @ self.score, f * 100.0,
-                                out=np.zeros(self.n), where=f > 0)
-        return self.tracker.raw(self.graph.followers_count, network, w)
+        return self.tracker.raw(self.graph.followers_count, self._network(), self.spec.score.weights)
 
     def _current_score(self) -> np.ndarray:
-        return self.score_map(self._raw_score())
+        lookup = self.score_map.lookup
+        if self.kernels is None or lookup is None:
+            return self.score_map(self._raw_score())
+        network = self._network()
+        w = self.spec.score.weights
+        tr, m = self.tracker, self.score_map
+        out = np.empty(self.n)
+        self.kernels.score(tr.posts, tr.reactions, tr.distinct,
+                           tr.log_reach(self.graph.followers_count),
+                           network if isinstance(network, np.ndarray) else np.empty(0),
+                           np.array([w.activity, w.reach, w.amplification, w.network], dtype=float),
+                           AMPLIFICATION_FLOOR, m.knots, m.z, *lookup, m.mean, m.sd, out)
+        return out
 
     def _warm_up(self, steps: int, progress: Callable[[str, int, int], Any] = _silent) -> ScoreMap:
         """Run posting and engagement for ``steps`` steps, then fit and freeze the score map."""

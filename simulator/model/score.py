@@ -92,6 +92,12 @@ class ScoreMap:
         padded = np.concatenate([k, np.full(passes, np.inf)])
         object.__setattr__(self, "_lookup", (float(scale), start, slope, padded, passes))
 
+    @property
+    def lookup(self) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, int] | None:
+        """The lookup grid (scale, start, slope, padded knots, passes); None where
+        ``np.interp`` is used (fewer than two knots, or knots no grid separates)."""
+        return self._lookup
+
     def _interp(self, raw: np.ndarray) -> np.ndarray:
         """``np.interp(raw, knots, z)``, bit for bit, through the lookup grid."""
         if self._lookup is None:
@@ -165,9 +171,13 @@ class ScoreTracker:
     def raw(self, followers: np.ndarray, network: np.ndarray | float, weights: ScoreWeights) -> np.ndarray:
         """Each user's raw score from the averages, with ``followers`` as reach and ``network`` as N."""
         amp = amplification(self.reactions, self.distinct, self.posts)
+        return raw_score(self.posts, followers, amp, network, weights, self.log_reach(followers))
+
+    def log_reach(self, followers: np.ndarray) -> np.ndarray:
+        """log1p of the follower counts (reach), computed once per ``followers`` array."""
         if self._log_reach is None or self._log_reach[0] is not followers:
             self._log_reach = (followers, np.log1p(followers))
-        return raw_score(self.posts, followers, amp, network, weights, self._log_reach[1])
+        return self._log_reach[1]
 
     def parts(self, followers: np.ndarray) -> dict[str, np.ndarray]:
         """The signals behind each score, for explanation."""
