@@ -152,31 +152,29 @@ def test_post_and_engage_matches_the_numpy_functions(n: int, seed: int, scale: f
     assert rng2.random() == rng.random()  # and the stream is left where numpy leaves it
 
 
-def test_the_path_is_chosen_by_size_and_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_kernels_are_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kernels, "available", lambda: True)
-    monkeypatch.setattr(kernels, "same_functions", lambda: True)
     monkeypatch.delenv("PERKSIM_KERNELS", raising=False)
-    assert not kernels.wanted(kernels.MIN_USERS - 1) and kernels.wanted(kernels.MIN_USERS)
+    assert not kernels.wanted()
     monkeypatch.setenv("PERKSIM_KERNELS", "numpy")
-    assert not kernels.wanted(10**7)
+    assert not kernels.wanted()
     monkeypatch.setenv("PERKSIM_KERNELS", " Numba ")
-    assert kernels.wanted(10)
-    monkeypatch.setenv("PERKSIM_KERNELS", "auto")
-    monkeypatch.setattr(kernels, "same_functions", lambda: False)  # AVX-512: numpy's own log1p
-    assert not kernels.wanted(10**7)
+    assert kernels.wanted()
     monkeypatch.setattr(kernels, "available", lambda: False)
-    monkeypatch.setenv("PERKSIM_KERNELS", "numba")
     with pytest.raises(kernels.KernelError, match=r"numba is not installed.*\[fast\]"):
-        kernels.wanted(10)
+        kernels.wanted()
+    monkeypatch.delenv("PERKSIM_KERNELS")
+    model = PerkCampaignModel(load_scenario("klout_pout", overrides=["population.size=200"]))
+    assert model.kernels is None
 
 
 def test_a_bad_setting_is_refused_with_what_is_allowed(monkeypatch: pytest.MonkeyPatch,
                                                       tmp_path: Path) -> None:
     monkeypatch.setenv("PERKSIM_KERNELS", "fastest")
-    with pytest.raises(kernels.KernelError, match="allowed are auto, numba, numpy"):
+    with pytest.raises(kernels.KernelError, match="allowed are numpy, numba"):
         PerkCampaignModel(load_scenario("klout_pout", overrides=["population.size=200"]))
     result = CliRunner().invoke(cli, ["run", "klout_pout", "--steps", "2",
                                       "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
-    assert "PERKSIM_KERNELS='fastest': allowed are auto, numba, numpy" in result.output
+    assert "PERKSIM_KERNELS='fastest': allowed are numpy, numba" in result.output
     assert not (tmp_path / "out").exists()

@@ -364,7 +364,8 @@ def test_the_network_picture_size_is_declared_once() -> None:
 
 
 # klout_pout, 100 steps, 1% perks: peak resident memory above the process's own (MiB), by
-# users and --users-table; measured runs of this release (docs/reference/scenario.md#size-limit)
+# users and --users-table, on the numpy path (PERKSIM_KERNELS=numpy); measured runs of this
+# release (docs/reference/scenario.md#size-limit)
 LARGE_RUNS = {
     (500_000, "csv"): 521, (1_000_000, "csv"): 931, (2_000_000, "csv"): 1_786,
     (5_000_000, "csv"): 4_412, (500_000, "parquet"): 700, (1_000_000, "parquet"): 1_263,
@@ -375,13 +376,36 @@ LARGE_RUNS = {
 
 
 @pytest.mark.parametrize(("users", "users_table"), sorted(LARGE_RUNS))
-def test_large_runs_are_estimated_within_20_percent(users: int, users_table: str) -> None:
+def test_large_runs_are_estimated_within_20_percent(users: int, users_table: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 12's ten-million-user target: the printed estimate within 20% of the measured peak
     (these runs take minutes and gigabytes, so their measured peaks are recorded, not re-run)."""
+    monkeypatch.setenv("PERKSIM_KERNELS", "numpy")
     sc = load_scenario("klout_pout", overrides=[f"population.size={users}",
                                                 f"campaigns[0].perks={users // 100}", "steps=100"])
     est = memory.scenario_estimate(sc, users_table=users_table).bytes / 2**20
     assert abs(est / LARGE_RUNS[users, users_table] - 1) < 0.2
+
+
+# the same runs with the compiled kernels (PERKSIM_KERNELS=numba): numba's compiler loaded too
+KERNEL_RUNS = {(200_000, "none"): 269, (1_000_000, "none"): 871, (2_000_000, "none"): 1_641,
+               (500_000, "parquet"): 799, (1_000_000, "parquet"): 1_330, (1_000_000, "csv"): 1_316}
+
+
+@pytest.mark.parametrize(("users", "users_table"), sorted(KERNEL_RUNS))
+def test_runs_with_the_compiled_kernels_count_numba(users: int, users_table: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memory.kernels, "available", lambda: True)
+    sc = load_scenario("klout_pout", overrides=[f"population.size={users}",
+                                                f"campaigns[0].perks={users // 100}", "steps=100"])
+    monkeypatch.setenv("PERKSIM_KERNELS", "numpy")
+    without = memory.scenario_estimate(sc, users_table=users_table).bytes
+    monkeypatch.setenv("PERKSIM_KERNELS", "numba")
+    with_kernels = memory.scenario_estimate(sc, users_table=users_table).bytes
+    assert with_kernels - without == memory.KERNELS_LOADED
+    assert abs(with_kernels / 2**20 / KERNEL_RUNS[users, users_table] - 1) < 0.2
+    monkeypatch.setenv("PERKSIM_KERNELS", "fastest")  # reported where the run starts, not here
+    assert memory.scenario_estimate(sc, users_table=users_table).bytes == without
 
 
 def test_the_users_table_grows_with_users_and_brands() -> None:

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 # --- statistics ---------------------------------------------------------------------------------
 #
@@ -54,6 +53,8 @@ def _bootstrap(data: np.ndarray, label: str, level: float, n_resamples: int,
                batch: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """BCa interval of the mean along axis 0 of ``data`` (≥ 2 finite rows, no NaN); the
     percentile interval of the same resamples where BCa is undefined (NaN)."""
+    from scipy import stats  # here: it takes ~0.5 s to import, and a single run needs none
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # degenerate-data and BCa warnings: handled below
         res = stats.bootstrap((data,), np.mean, axis=0, vectorized=True, confidence_level=level,

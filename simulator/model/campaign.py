@@ -179,6 +179,7 @@ class PerkCampaignModel(mesa.Model):
         self.seed_sequence = seed
         # independent streams, so e.g. a different homophily does not change the graph
         graph_rng, population_rng, self.run_rng = self.rng.spawn(3)
+        self.kernels = kernels.compiled() if kernels.wanted() else None  # phases 1–3 compiled
         say("graph", 0, 0)
         self.graph: Graph = generate(scenario.population.graph, scenario.population.size, graph_rng)
         say("population", 0, 0)
@@ -218,8 +219,6 @@ class PerkCampaignModel(mesa.Model):
         self.reached_without_perk = np.zeros(shape, dtype=bool)  # …while holding no perk from b
         self._topic_share: np.ndarray | None = None
         self.watched: dict[int, list[dict[str, Any]]] = {}  # user → what happened to them
-        # the compiled phases 1–3 for large runs (kernels.py: the same results, bit for bit)
-        self.kernels = kernels.compiled() if kernels.wanted(self.n) else None
 
         self.score_map: ScoreMap = self._warm_up(scenario.score.warmup, say)
         self.score = self._current_score()

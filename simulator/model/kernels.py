@@ -13,14 +13,13 @@ every bundled scenario and its variants and compares every table).
 
 Bit for bit needs one more thing: the same ``log1p`` and ``expm1``. The kernels call the C
 library's; so does numpy, except on processors with AVX-512, where it has vectorised versions
-of its own that can differ in the last bit. There ``auto`` keeps numpy.
+of its own that can differ in the last bit (:func:`same_functions`).
 
-Which path a run takes: ``PERKSIM_KERNELS`` = ``auto`` (the default: the kernels for runs of
-at least :data:`MIN_USERS` users when numba is installed and the processor has no AVX-512),
-``numba`` (always; an error without numba) or ``numpy`` (never). Smaller runs keep numpy:
-importing numba and loading the compiled kernels costs about half a second, more than the
-kernels save below ~100,000 users. The first run after installing compiles them (a few
-seconds) into numba's cache.
+The kernels are opt in: ``PERKSIM_KERNELS=numba`` (the ``fast`` extra installed); the default,
+``numpy``, runs the package's numpy code. They save about a tenth of a step at a million users
+(benchmarks/floor.py: what is left is the draws and ``log1p`` themselves), and loading numba's
+compiler costs ~100 MiB, more where a users table is written as CSV (docs/howto/large-runs.md).
+The first run compiles them (a few seconds) into numba's cache; later runs load them.
 """
 
 from __future__ import annotations
@@ -28,13 +27,13 @@ from __future__ import annotations
 import importlib.util
 import math
 import os
+import warnings
 from functools import cache
 from typing import Any
 
 import numpy as np
 
-MIN_USERS = 100_000  # runs of at least this many users take the kernels (``auto``)
-CHOICES = ("auto", "numba", "numpy")
+CHOICES = ("numpy", "numba")
 
 
 class KernelError(ValueError):
@@ -48,7 +47,7 @@ def available() -> bool:
 
 def choice() -> str:
     """``PERKSIM_KERNELS``, checked."""
-    value = os.environ.get("PERKSIM_KERNELS", "auto").strip().lower() or "auto"
+    value = os.environ.get("PERKSIM_KERNELS", "numpy").strip().lower() or "numpy"
     if value not in CHOICES:
         raise KernelError(f"PERKSIM_KERNELS={value!r}: allowed are {', '.join(CHOICES)}")
     if value == "numba" and not available():
@@ -67,11 +66,9 @@ def same_functions() -> bool:
     return not features.get("AVX512_SKX", True)
 
 
-def wanted(users: int) -> bool:
-    """Whether a run of ``users`` users takes the compiled kernels."""
-    value = choice()
-    return value == "numba" or (value == "auto" and users >= MIN_USERS and available()
-                                and same_functions())
+def wanted() -> bool:
+    """Whether runs take the compiled kernels (``PERKSIM_KERNELS=numba``)."""
+    return choice() == "numba"
 
 
 @cache
@@ -81,10 +78,14 @@ def compiled() -> Any:
     import numba
     from numba.extending import register_jitable
 
+    if not same_functions():
+        warnings.warn("PERKSIM_KERNELS=numba on a processor with AVX-512: numpy's log1p and "
+                      "expm1 are its own there, so results can differ from the numpy path's "
+                      "in the last bit", stacklevel=2)
     # error_model="numpy": a division by zero gives inf, as in numpy's C, instead of raising
     for helper in (loggam, poisson_mult, poisson_ptrs, poisson):  # compiled where called
         register_jitable(error_model="numpy")(helper)
-    jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+    jit = numba.njit(cache=True, error_model="numpy")
     return Kernels(jit(post_and_engage), jit(score))
 
 

@@ -18,15 +18,15 @@ T)``) and ``S = min(F, 200,000)`` edges sampled for the assortativity measure, i
     users table      U = w·(a·min(n, 200,000) + c·max(n − 200,000, 0)) (+ 48 MiB: Parquet),
                      w = 1 + 0.37·(B − 1); csv a = 500, c = 150; parquet a = 650, c = 400;
                      none: U = 0
+                     (+ 100 MiB where the run takes the compiled kernels: numba's compiler)
 
     peak = max(generation, population, run and output)
 
 The constants were fitted to the peak resident memory of ``perksim run`` (minus the process's
 own after its imports, ~200 MB) for every graph kind from 2,000 to 200,000 users and from
 16,000 to 10,000,000 follow edges, 1–4 brands, 6–24 topics and score windows of 14–365 steps:
-each of those runs is within ±10%, and tests/test_memory.py checks ±25% on fresh runs. The
-model's arrays and the users table were fitted again to runs of 20,000 to 10,000,000 users
-with each ``--users-table`` (within −4% to +13%; see the constants below). The
+each within ±10% (tests/test_memory.py checks ±25% on fresh runs); the model's arrays and the
+users table again on runs of 20,000 to 10,000,000 users with each ``--users-table``. The
 generation constants were fitted again for the vectorised generators (simulator.model.
 generators) to the peak of graph generation alone, 20,000 to 200,000 users and 160,000 to
 5,000,000 follow edges of every generated kind (each within ±12%). Dense graphs are dominated
@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.model import kernels
 from simulator.model.graphs import NETWORK_MAX_USERS
 from simulator.scenario.schema import MAX_USERS
 
@@ -71,44 +72,34 @@ HOMOPHILY_FOLLOW = 2  # the symmetric adjacency of the homophily passes, per fol
 ASSORT_FOLLOW = 2  # the edge list of the assortativity measure, per follow edge
 ASSORT_SAMPLE = 93  # the assortativity measure, per sampled edge
 ASSORT_SAMPLE_TOPIC = 24  # the same, per sampled edge and topic
-# The model's arrays and the step's temporaries (what a run holds without a users table,
-# --users-table none). Measured (klout_pout, 100 steps, 1% perks; peak minus the process's own):
-# 20,000 users 41.9 MiB (estimate 46.0), 50,000 64.2 (69.8), 200,000 159 (171), 500,000 382
-# (389), 1,000,000 782 (752), 2,000,000 1,497 (1,478), 5,000,000 3,681 (3,655), 10,000,000
-# 7,299 (7,284); two_brands at 200,000 users 179 (193): within −4% to +10%
+# The model's arrays and the step's temporaries (a run without a users table): klout_pout,
+# 20,000 to 10,000,000 users, and two_brands, within −4% to +13% (docs/reference/scenario.md)
 RUN_USER_NO_TABLE = 155  # per user
 RUN_BRAND_NO_TABLE = 110  # per user and brand
-# …and what the users table adds at the run's end (users.csv or users.parquet): the table as
-# a frame, normalised (a second copy), then written. Per user, for the first TABLE_KNEE users
-# and for every user beyond (where large columns are mapped apart and given back when freed),
-# times the table's width: 1 + TABLE_BRAND_WIDTH per brand beyond the first (two_brands at
-# 200,000 users: csv ×1.3, parquet ×1.44). Parquet also loads pyarrow (TABLE_FIXED).
-# Measured above the run without a table (klout_pout, 100 steps; users → csv MiB, parquet MiB):
-# 20,000 → 8, 56; 40,000 → 15, 64; 60,000 → 33, 90; 100,000 → 48, 116; 200,000 → 97, 172;
-# 500,000 → 139, 318; 1,000,000 → 149, 481; 2,000,000 → 289, 936; 5,000,000 → 731, 1,779;
-# whole runs within −7% to +6% of the estimate from 20,000 to 10,000,000 users (docs/reference/scenario.md)
+# …and what the users table adds at the run's end (a frame, normalised, written): per user up
+# to TABLE_KNEE and beyond (where large arrays are given back when freed), times the table's
+# width, 1 + TABLE_BRAND_WIDTH per brand beyond the first; Parquet also loads pyarrow. Fitted to
+# klout_pout and two_brands, 20,000 to 10,000,000 users (docs/reference/scenario.md#size-limit)
 TABLE_KNEE = 200_000
 TABLE_USER_FIRST = {"csv": 500, "parquet": 650}
 TABLE_USER_MORE = {"csv": 150, "parquet": 400}
 TABLE_FIXED = {"csv": 0, "parquet": 48 * 2**20}
 TABLE_BRAND_WIDTH = 0.37
+# numba's compiler, loaded by a run taking the compiled kernels (simulator.model.kernels)
+KERNELS_LOADED = 100 * 2**20
 WINDOW = 4  # recent posts, per user and step of the score window that is filled (int32)
 STEP_ROW = 2_550  # per-step records (one per step and brand): records, frame and text
 RUN_FIXED = 14 * 2**20  # figures and text buffers (17 MiB with networkx, whose freed heap it reused)
 NETWORK_FIGURE = 5 * 2**20  # the network picture, drawn for at most NETWORK_MAX_USERS users
-# pandas keeps text columns in pyarrow's memory pool when pyarrow is installed (the parquet
-# extra): measured +11 to +14 MiB at the run's peak, from 9,877 to 97,656 users
+# pandas keeps text columns in pyarrow's pool where pyarrow is installed: +11 to +14 MiB measured
 ARROW_POOL = 12 * 2**20 if importlib.util.find_spec("pyarrow") is not None else 0
 
 
 @dataclass(frozen=True)
 class GraphSize:
-    """The users and follow edges of the graph a population will have.
-
-    ``follows`` counts follow edges (a friendship is two); for random generators it is the
-    expected number. ``lines`` is the number of edge lines parsed from a file (edge lists
-    and datasets), 0 for generated graphs.
-    """
+    """The users and follow edges of the graph a population will have: ``follows`` counts
+    follow edges (a friendship is two; for random generators the expected number), ``lines``
+    the edge lines parsed from a file (edge lists and datasets), 0 for generated graphs."""
 
     kind: str
     users: int
@@ -239,9 +230,19 @@ def estimate_graph(size: GraphSize, brands: int = 1, topics: int = 6, steps: int
                         ASSORT_FOLLOW * f + sample * (ASSORT_SAMPLE + ASSORT_SAMPLE_TOPIC * k)))
     run = (kept + n * (RUN_USER_NO_TABLE + RUN_BRAND_NO_TABLE * b + TOPIC * k + WINDOW * filled)
            + users_table_bytes(n, b, users_table) + STEP_ROW * steps * b + RUN_FIXED + ARROW_POOL
-           + (NETWORK_FIGURE if n <= NETWORK_MAX_USERS else 0))
+           + (NETWORK_FIGURE if n <= NETWORK_MAX_USERS else 0)
+           + (KERNELS_LOADED if _takes_kernels() else 0))
     return Estimate(n, f, {"graph generation": int(generation), "population setup": int(population),
                            "the run and its output": int(run)})
+
+
+def _takes_kernels() -> bool:
+    """Whether runs load the compiled kernels (a bad PERKSIM_KERNELS is reported where the
+    run starts)."""
+    try:
+        return kernels.wanted()
+    except kernels.KernelError:
+        return False
 
 
 def users_table_bytes(users: int, brands: int, users_table: str) -> float:

@@ -19,7 +19,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from simulator.experiment.statistics import CONFIDENCE, bootstrap_interval, interval_label
 
@@ -138,6 +137,8 @@ def paired_differences(table: pd.DataFrame, reference: str,
 
 def _t_interval(mean: np.ndarray, sd: np.ndarray, n: np.ndarray,
                 level: float) -> tuple[np.ndarray, np.ndarray]:
+    from scipy import stats  # here: ~0.5 s to import, which most commands never need
+
     with np.errstate(invalid="ignore", divide="ignore"):
         half = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
     half = np.where(n >= 2, half, np.nan)
