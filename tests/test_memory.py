@@ -292,7 +292,7 @@ def test_without_a_users_table_the_estimate_counts_the_model_arrays_alone(
     sc = scenario_from_text(f"name: s\nsteps: 100\npopulation:\n  size: 1000000\n{CAMPAIGN}")
     with_table = memory.scenario_estimate(sc)
     without = memory.scenario_estimate(sc, users_table="none")
-    table = (memory.TABLE_USER_FIRST["csv"] * memory.TABLE_KNEE
+    table = (memory.TABLE_FIXED["csv"] + memory.TABLE_USER_FIRST["csv"] * memory.TABLE_KNEE
              + memory.TABLE_USER_MORE["csv"] * (1_000_000 - memory.TABLE_KNEE))
     assert with_table.bytes - without.bytes == int(table)  # the run's phase, both
     parquet = memory.scenario_estimate(sc, users_table="parquet")

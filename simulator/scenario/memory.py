@@ -15,7 +15,7 @@ T)``) and ``S = min(F, 200,000)`` edges sampled for the assortativity measure, i
     run and output   Kp + n·(155 + 110·B + 8·K + 4·W) + U + 2,550·T·B + 14 MiB (+ 5 MiB up
                      to 3,000 users: the network picture; + 12 MiB where pyarrow is installed:
                      pandas then keeps text columns in pyarrow's memory pool)
-    users table      U = w·(a·min(n, 200,000) + c·max(n − 200,000, 0)) (+ 48 MiB: Parquet),
+    users table      U = w·(a·min(n, 200,000) + c·max(n − 200,000, 0)) + 7 MiB (CSV), 48 (Parquet),
                      w = 1 + 0.37·(B − 1); csv a = 500, c = 150; parquet a = 650, c = 400;
                      none: U = 0
                      (+ 100 MiB where the run takes the compiled kernels: numba's compiler)
@@ -83,7 +83,7 @@ RUN_BRAND_NO_TABLE = 110  # per user and brand
 TABLE_KNEE = 200_000
 TABLE_USER_FIRST = {"csv": 500, "parquet": 650}
 TABLE_USER_MORE = {"csv": 150, "parquet": 400}
-TABLE_FIXED = {"csv": 0, "parquet": 48 * 2**20}
+TABLE_FIXED = {"csv": 7 * 2**20, "parquet": 48 * 2**20}  # modules the CSV route imports; pyarrow
 TABLE_BRAND_WIDTH = 0.37
 # numba's compiler, loaded by a run taking the compiled kernels (simulator.model.kernels)
 KERNELS_LOADED = 100 * 2**20
