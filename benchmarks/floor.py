@@ -36,7 +36,7 @@ import numpy as np
 
 from simulator import PerkCampaignModel
 from simulator.model import kernels
-from simulator.model.score import AMPLIFICATION_FLOOR
+from simulator.model.score import amplification
 from simulator.scenario.loader import validate_document
 
 # benchmarks/run.py's scenario, machine details and log, as a module of its own name
@@ -66,7 +66,6 @@ class State:
         tr = model.tracker
         self.rng = copy_rng(model.run_rng)
         self.ema = (tr.posts.copy(), tr.reactions.copy(), tr.distinct.copy())
-        self.row = model.t % model.recent_posts.shape[0]
 
     def restore(self, model: PerkCampaignModel) -> None:
         tr = model.tracker
@@ -134,7 +133,7 @@ def measure(size: int, steps: int, repeat: int, seed: int,
         * appeal[posting] * model.overlap[posting]
     reactions = draw.poisson(expected)
     reacted = reactions[reactions > 0].astype(float)
-    amp = np.sqrt(tr.reactions * tr.distinct) / (tr.posts + AMPLIFICATION_FLOOR)
+    amp = amplification(tr.reactions, tr.distinct, tr.posts)
 
     def draw_posts() -> None:
         model.run_rng.poisson(rate)

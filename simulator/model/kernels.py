@@ -1,4 +1,4 @@
-"""Compiled kernels for the two phases that touch every user every step (docs/performance.md).
+"""Compiled kernels for the two phases that touch every user every step (docs/howto/large-runs.md).
 
 Posting and engagement (§3 phases 1–2) and the score map (phase 3) are, at a million users,
 two thirds of a step. With numpy each is a few dozen passes over million-element arrays; here
@@ -187,7 +187,8 @@ def post_and_engage(rng: np.random.Generator, post_rate: np.ndarray, post_factor
                     followers: np.ndarray, alpha: float, ema_posts: np.ndarray,
                     ema_reactions: np.ndarray, ema_distinct: np.ndarray, recent: np.ndarray,
                     posts: np.ndarray) -> np.ndarray:
-    """Phases 1–2 in one pass; ``PerkCampaignModel._post_and_engage``'s numpy code, fused.
+    """Phases 1–2 in three loops over the users; ``PerkCampaignModel._post_and_engage``'s numpy
+    code, fused.
 
     Draws each user's posts, Poisson(λ_i·post_factor_i), in user order, then the reactions
     of those who posted, Poisson(posts·view·base_engage·appeal·overlap), in user order (as
